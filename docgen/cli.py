@@ -1,0 +1,111 @@
+"""The docgen command line: parse options, call the library, report. Nothing clinical lives here."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import click
+
+from . import __version__, check
+from .generate import Options, generate
+
+
+def content_options(command):
+    """Options every command shares: where the templates and the risk catalogue are."""
+
+    @click.option("--templates", type=click.Path(file_okay=False, path_type=Path),
+                  help="Folder of a hospital's own templates (default: the shipped ones).")
+    @click.option("--risks", type=click.Path(file_okay=False, path_type=Path),
+                  help="Folder of a hospital's own risk catalogue (default: the shipped one).")
+    @functools.wraps(command)
+    def wrapper(*args, templates, risks, **kwargs):
+        return command(*args, content=_content(templates, risks), **kwargs)
+
+    return wrapper
+
+
+def _content(templates: Path | None, risks: Path | None) -> dict:
+    given = {"templates": templates, "risks": risks}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def document_options(command):
+    @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+                  default=Path("output"), show_default=True, help="Folder to write the PDF into.")
+    @click.option("--force", is_flag=True, help="Replace a file that already exists.")
+    @click.option("--override", metavar="REASON",
+                  help="Proceed despite a safety rule; the reason is printed on the form.")
+    @click.option("--large-print", is_flag=True, help="Body text of at least 16 pt.")
+    @click.option("--allow-draft", is_flag=True,
+                  help="Use draft or out-of-review content; every page is marked DRAFT.")
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        return command(*args, **kwargs)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="docgen")
+def main() -> None:
+    """Patient-specific consent forms and aftercare sheets for vertebroplasty and kyphoplasty.
+
+    \b
+    Exit status: 0 all went well; 1 a record was refused (bad field, safety
+    rule, file exists); 2 the command could not run (bad option, unreadable
+    file, broken template or catalogue).
+    """
+
+
+def _single(document: str, patient: Path, out_dir: Path, content: dict, force: bool,
+            override: str | None, large_print: bool, allow_draft: bool) -> None:
+    options = Options(force=force, override=override, large_print=large_print,
+                      allow_draft=allow_draft, **content)
+    path = generate(document, patient, out_dir, options)
+    click.echo(str(path))
+
+
+@main.command()
+@click.argument("patient", type=click.Path(dir_okay=False, path_type=Path))
+@document_options
+@content_options
+def consent(patient, out_dir, content, force, override, large_print, allow_draft):
+    """Print one consent form for the patient in PATIENT (.yaml or .json).
+
+    \b
+    Example:
+      docgen consent examples/patient.yaml -o output/
+    """
+    _single("consent", patient, out_dir, content, force, override, large_print, allow_draft)
+
+
+@main.command()
+@click.argument("patient", type=click.Path(dir_okay=False, path_type=Path))
+@document_options
+@content_options
+def aftercare(patient, out_dir, content, force, override, large_print, allow_draft):
+    """Print one aftercare (discharge) sheet for the patient in PATIENT (.yaml or .json).
+
+    \b
+    Example:
+      docgen aftercare examples/patient.yaml -o output/
+    """
+    _single("aftercare", patient, out_dir, content, force, override, large_print, allow_draft)
+
+
+@main.command(name="check")
+@content_options
+def check_command(content):
+    """Validate templates and catalogue, and render every document with sample data.
+
+    \b
+    Example:
+      docgen check
+    """
+    problems = check.run(**content)
+    for line in problems:
+        click.echo(line, err=True)
+    if problems:
+        raise click.exceptions.Exit(1)
+    click.echo("docgen check: all content valid")

@@ -1,0 +1,85 @@
+"""Every error docgen reports to a person, each with the place it is about."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import click
+
+# Exit statuses, as documented in the README and DESIGN.md.
+EXIT_OK = 0
+EXIT_REFUSED = 1  # some records (or the one record) were refused; good ones were still written
+EXIT_UNUSABLE = 2  # the command itself could not run: bad option, unreadable file, missing column
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, and where: file, row (spreadsheet numbering) and field."""
+
+    source: str
+    field: str
+    reason: str
+    row: int | None = None
+
+    def __str__(self) -> str:
+        where = self.source
+        if self.row is not None:
+            where += f": row {self.row}"
+        if self.field:
+            where += f": {self.field}"
+        return f"{where}: {self.reason}"
+
+
+class DocgenError(click.ClickException):
+    """Base class: an error with a one-line message for a person, never a traceback.
+
+    Subclassing ClickException lets the command line print the message and exit
+    with ``exit_code`` without a try/except in every command.
+    """
+
+    exit_code = EXIT_UNUSABLE
+
+    def __init__(self, message: str, problems: tuple[Problem, ...] = ()):
+        super().__init__(message)
+        self.problems = problems
+
+    def format_message(self) -> str:
+        return self.message
+
+
+class InputFileError(DocgenError):
+    """An input file is missing, unreadable, or not the YAML/JSON/CSV it claims to be."""
+
+
+class RecordError(DocgenError):
+    """A patient record has missing or invalid fields; ``problems`` lists every one."""
+
+    exit_code = EXIT_REFUSED
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]):
+        problems = tuple(problems)
+        super().__init__("; ".join(str(p) for p in problems), problems)
+
+
+class SafetyRefusal(RecordError):
+    """A clinical safety rule refuses this record unless a clinician overrides it with a reason."""
+
+
+class CatalogueError(DocgenError):
+    """The risk catalogue (risks/*.yaml) is broken: the message names the file and field."""
+
+
+class TemplateError(DocgenError):
+    """A template is broken or uses RML that docgen refuses (code-running, unknown markup)."""
+
+
+class ContentControlError(DocgenError):
+    """Content is draft, retired or past its review date and may not be given to patients."""
+
+    exit_code = EXIT_REFUSED
+
+
+class OutputConflict(DocgenError):
+    """The output file exists already and ``--force`` was not given."""
+
+    exit_code = EXIT_REFUSED

@@ -1,0 +1,139 @@
+"""Shipped fonts: registered once per process, and a fallback for characters the main font lacks.
+
+ReportLab has no automatic font fallback: a glyph missing from the font prints
+as an empty box. The main font (Atkinson Hyperlegible, designed for low-vision
+readers) lacks Vietnamese, Greek and Cyrillic, so runs of such characters are
+switched to DejaVu Sans inside the paragraph, and a character neither font can
+draw is refused when the record is validated.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from lxml import etree
+from reportlab import rl_config
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+FONT_DIR = Path(__file__).parent / "fonts"
+MAIN = "Atkinson"
+FALLBACK = "DejaVuSans"
+_FILES = {
+    MAIN: ("AtkinsonHyperlegible-Regular.ttf", "AtkinsonHyperlegible-Bold.ttf"),
+    FALLBACK: ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
+}
+# Elements whose text ReportLab sets as a paragraph, where <font> may switch fonts.
+PARAGRAPH_TAGS = frozenset({"para", "title", "h1", "h2", "h3", "h4", "h5", "h6", "bulletText"})
+
+
+@functools.cache
+def _load() -> tuple[TTFont, ...]:
+    """Parse the shipped TrueType files once per process."""
+    return tuple(
+        TTFont(name, str(FONT_DIR / file))
+        for family, (regular, bold) in _FILES.items()
+        for name, file in ((family, regular), (f"{family}-Bold", bold))
+    )
+
+
+def _install() -> None:
+    # Every new page opens with the canvas's base font; make it ours, so that no
+    # unembedded Helvetica is referenced from a patient's PDF.
+    rl_config.canvas_basefontname = MAIN
+    for font in _load():
+        pdfmetrics.registerFont(font)
+    for family in _FILES:
+        # <b> inside a paragraph picks the bold face; there is no italic (Clear Print).
+        pdfmetrics.registerFontFamily(family, normal=family, bold=f"{family}-Bold",
+                                      italic=family, boldItalic=f"{family}-Bold")
+
+
+@functools.cache
+def register() -> None:
+    """Make the shipped fonts known to ReportLab, parsing each file once per process.
+
+    z3c.rml resets ReportLab's globals, registered fonts included, at the start of
+    every document. Re-installing the parsed fonts from ReportLab's own reset hook
+    costs a few dictionary entries instead of re-reading the font files each time.
+    """
+    _install()
+    rl_config.register_reset(_install)
+
+
+@functools.cache
+def _coverage(family: str) -> frozenset[int]:
+    register()
+    regular = pdfmetrics.getFont(family).face.charToGlyph
+    bold = pdfmetrics.getFont(f"{family}-Bold").face.charToGlyph
+    # A character counts only if both weights have it: names print in bold and regular.
+    return frozenset(set(regular) & set(bold))
+
+
+def in_main(ch: str) -> bool:
+    return ord(ch) in _coverage(MAIN) or ch.isspace()
+
+
+def undrawable(text: str) -> str | None:
+    """Why the shipped fonts cannot print this text, or None when they can."""
+    missing = [ch for ch in text if not (in_main(ch) or ord(ch) in _coverage(FALLBACK))]
+    if not missing:
+        return None
+    shown = ", ".join(f"U+{ord(ch):04X}" for ch in dict.fromkeys(missing))
+    return f"has characters no shipped font can print ({shown})"
+
+
+def _runs(text: str) -> list[tuple[bool, str]]:
+    """Split text into (needs_fallback, run) pieces."""
+    runs: list[tuple[bool, str]] = []
+    for ch in text:
+        fallback = not in_main(ch)
+        if runs and runs[-1][0] == fallback:
+            runs[-1] = (fallback, runs[-1][1] + ch)
+        else:
+            runs.append((fallback, ch))
+    return runs
+
+
+def _font(text: str) -> etree._Element:
+    el = etree.Element("font", name=FALLBACK)
+    el.text = text
+    return el
+
+
+def _split_text(parent: etree._Element, text: str | None, index: int) -> tuple[str | None, list]:
+    """Return the leading main-font text and the <font> elements (with tails) that follow it."""
+    if not text or all(in_main(ch) for ch in text):
+        return text, []
+    lead = None
+    made: list[etree._Element] = []
+    for fallback, run in _runs(text):
+        if fallback:
+            made.append(_font(run))
+        elif made:
+            made[-1].tail = run
+        else:
+            lead = run
+    return lead, made
+
+
+def apply_fallback(root: etree._Element) -> None:
+    """Wrap characters the main font lacks in <font name=FALLBACK> inside every paragraph."""
+    for para in root.iter(*PARAGRAPH_TAGS):
+        for node in list(para.iter()):
+            if node.tag == "font" and node.get("name") == FALLBACK:
+                continue
+            lead, made = _split_text(node, node.text, 0)
+            if made:
+                node.text = lead
+                for i, el in enumerate(made):
+                    node.insert(i, el)
+            if node is not para:
+                lead, made = _split_text(node.getparent(), node.tail, 0)
+                if made:
+                    node.tail = lead
+                    parent = node.getparent()
+                    at = parent.index(node) + 1
+                    for i, el in enumerate(made):
+                        parent.insert(at + i, el)

@@ -1,0 +1,158 @@
+"""The library entry point: records in, PDFs out, one stage after another."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from . import fonts, output, pdf, render, resources
+from .catalogue import Catalogue, load_catalogue
+from .control import Control
+from .errors import ContentControlError, Problem, SafetyRefusal
+from .records import DOCUMENTS, Case, parse_case, read_record_file
+from .settings import Site, load_site
+from .tailoring import Tailoring, rule_fields, tailor
+
+
+@dataclass(frozen=True)
+class Options:
+    """Choices that apply to every document of a run."""
+
+    templates: Path = field(default_factory=resources.default_templates)
+    risks: Path = field(default_factory=resources.default_risks)
+    force: bool = False
+    override: str | None = None  # a clinician's stated reason to proceed despite a safety rule
+    large_print: bool = False  # on for every document; a record can also ask for it
+    allow_draft: bool = False
+
+
+@dataclass(frozen=True)
+class Built:
+    """One finished document, not yet written."""
+
+    case: Case
+    document: str
+    pdf: bytes
+    file_name: str
+    document_id: str
+    template_version: str
+    catalogue_version: str
+    override: str | None
+
+
+class Generator:
+    """Loads the catalogue, site settings and template control once, then builds many documents."""
+
+    def __init__(self, document: str, options: Options | None = None):
+        if document not in DOCUMENTS:
+            raise ValueError(f"unknown document {document!r}")
+        self.document = document
+        self.options = options or Options()
+        self.catalogue: Catalogue = load_catalogue(self.options.risks)
+        self.site: Site = load_site(self.options.templates)
+        self.template_control: Control = render.template_control(self.options.templates, document)
+        self.draft = self._check_content(date.today())
+        fonts.register()
+
+    def _check_content(self, today: date) -> bool:
+        """Refuse draft, retired or out-of-review content unless --allow-draft; True if any."""
+        unfit = [
+            reason
+            for control in (self.template_control, *self.catalogue.controls)
+            if (reason := control.unfit_reason(today))
+        ]
+        if unfit and not self.options.allow_draft:
+            raise ContentControlError(
+                f"{unfit[0]}: content not approved for patients"
+                + (f" (and {len(unfit) - 1} more)" if len(unfit) > 1 else "")
+                + "; use --allow-draft to print it marked DRAFT"
+            )
+        return bool(unfit)
+
+    def case(self, raw: Mapping[str, Any], source: str, row: int | None = None,
+             strict_fields: bool = True) -> Case:
+        return parse_case(
+            raw,
+            document=self.document,
+            vocabulary=self.catalogue.vocabulary,
+            source=source,
+            row=row,
+            strict_fields=strict_fields,
+            can_draw=fonts.undrawable,
+        )
+
+    def build(self, case: Case) -> Built:
+        tailoring = tailor(self.catalogue, case)
+        override = case.override or self.options.override
+        if tailoring.refusals and not override:
+            raise SafetyRefusal([
+                Problem(case.source, rule_fields(rule), f"refused by safety rule {rule.id}: "
+                        f"{rule.refuse['en']} (a clinician may proceed with --override \"REASON\")",
+                        case.row)
+                for rule in tailoring.refusals
+            ])
+        document_id = self._document_id(case, override)
+        context = self._context(case, tailoring, document_id, override)
+        template = str(self.options.templates / render.template_name(self.document))
+        rml = render.render_rml(self.options.templates, self.document, context)
+        root = pdf.parse_rml(rml, template, [self.options.templates, fonts.FONT_DIR])
+        return Built(
+            case=case,
+            document=self.document,
+            pdf=pdf.rml_to_pdf(root, template),
+            file_name=output.file_name(case.mrn, self.document, case.procedure),
+            document_id=document_id,
+            template_version=self.template_control.version,
+            catalogue_version=self.catalogue.version,
+            override=override if tailoring.refusals else None,
+        )
+
+    def _document_id(self, case: Case, override: str | None) -> str:
+        """Stable for the same input and content versions, so a re-print carries the same id."""
+        parts = [self.document, self.template_control.version, self.catalogue.version,
+                 repr(case), override or "", str(self.options.large_print)]
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:12].upper()
+
+    def _context(self, case: Case, tailoring: Tailoring, document_id: str,
+                 override: str | None) -> dict[str, Any]:
+        used = dict.fromkeys(t.likelihood.source for t in tailoring.risks)
+        return {
+            "case": case,
+            "document": self.document,
+            "language": case.language,
+            "locale": self.site.locale(case.language),
+            "large_print": case.large_print or self.options.large_print,
+            "site": self.site,
+            "procedure": self.catalogue.procedures[case.procedure],
+            "indication": self.catalogue.indications[case.indication],
+            "comorbidities": [self.catalogue.comorbidities[c] for c in case.comorbidities],
+            "bands": self.catalogue.bands,
+            "tailoring": tailoring,
+            "sources": [(i + 1, source_id, self.catalogue.sources[source_id])
+                        for i, source_id in enumerate(used)],
+            "bands_source": self.catalogue.band_source,
+            "source_number": {source_id: i + 1 for i, source_id in enumerate(used)},
+            "template_version": self.template_control.version,
+            "catalogue_version": self.catalogue.version,
+            "document_id": document_id,
+            "draft": self.draft,
+            "override": override if tailoring.refusals else None,
+        }
+
+    def write(self, built: Built, folder: Path, force: bool | None = None) -> Path:
+        path = folder / built.file_name
+        output.write_atomic(path, built.pdf, force=self.options.force if force is None else force)
+        return path
+
+
+def generate(document: str, record: Path, out_dir: Path, options: Options | None = None) -> Path:
+    """Build one document from one patient file and write it into out_dir; return its path."""
+    generator = Generator(document, options)
+    raw = read_record_file(record)
+    case = generator.case(raw, source=str(record))
+    built = generator.build(case)
+    return generator.write(built, output.prepare_folder(out_dir))

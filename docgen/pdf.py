@@ -1,0 +1,99 @@
+"""RML text to PDF bytes through z3c.rml, behind the guardrails DESIGN.md asks for."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+from lxml import etree
+from z3c.rml import directive, document
+
+from . import fonts
+from .errors import TemplateError
+
+# Elements that run code, write files or configure logging: never in a patient document.
+REFUSED_ELEMENTS = frozenset({
+    "docExec", "docAssign", "docPara", "evalString", "plugInFlowable", "plugInGraphic",
+    "logConfig", "includePdfPages", "image", "imageAndFlowables", "registerTTFont",
+    "registerType1Face", "registerCidFont", "registerFont",
+})
+# Attributes that name a file to read: allowed only inside the shipped or --templates folders.
+FILE_ATTRIBUTES = frozenset({"file", "fileName", "filename", "src", "href", "url", "afm", "pfb"})
+
+# z3c.rml only logs markup it does not know; make it stop instead, or a typo in a
+# template would silently drop part of a legal form.
+directive.ABORT_ON_INVALID_DIRECTIVE = True
+_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+    huge_tree=False, remove_comments=True,
+)
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def parse_rml(rml: str, template: str, allowed_roots: Iterable[Path]) -> etree._Element:
+    """Parse rendered RML safely and refuse what patient documents must not contain."""
+    try:
+        root = etree.fromstring(rml.encode("utf-8"), _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise TemplateError(f"{template}: rendered RML is not well-formed XML: {exc}") from None
+    if root.tag != "document":
+        raise TemplateError(f"{template}: the root element must be <document>")
+    roots = [p.resolve() for p in allowed_roots]
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            raise TemplateError(f"{template}: processing instructions and entities are refused")
+        if el.tag in REFUSED_ELEMENTS:
+            raise TemplateError(f"{template}: line {el.sourceline}: <{el.tag}> is refused in docgen templates")
+        for name, value in el.attrib.items():
+            if name in FILE_ATTRIBUTES and not (el is root and name == "filename"):
+                _check_path(template, el, name, value, roots)
+    return root
+
+
+def _check_path(template: str, el, name: str, value: str, roots: list[Path]) -> None:
+    path = Path(value)
+    if ":" in value or not any(_inside(path, r) for r in roots):
+        raise TemplateError(
+            f"{template}: line {el.sourceline}: <{el.tag} {name}=...> may only name a file "
+            "inside the templates folder"
+        )
+
+
+def _inside(path: Path, root: Path) -> bool:
+    target = (root / path).resolve()
+    return target == root or root in target.parents
+
+
+def rml_to_pdf(root: etree._Element, template: str) -> bytes:
+    """Turn a checked RML tree into PDF bytes; any z3c.rml warning is an error."""
+    fonts.register()
+    fonts.apply_fallback(root)
+    collect = _Collect()
+    logger = logging.getLogger("z3c.rml")
+    logger.addHandler(collect)
+    # Our handler collects the warnings; keep them out of the user's terminal.
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        out = io.BytesIO()
+        document.Document(root).process(out)
+    except TemplateError:
+        raise
+    except Exception as exc:  # z3c.rml raises many kinds for bad markup
+        message = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise TemplateError(f"{template}: cannot be turned into a PDF: {message}") from None
+    finally:
+        logger.removeHandler(collect)
+        logger.propagate = propagate
+    if collect.messages:
+        raise TemplateError(f"{template}: {collect.messages[0]}")
+    return out.getvalue()
