@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from . import __version__, check
-from .generate import Options, generate
+from . import __version__, check, listing
+from .generate import Generator, Options, generate
+from .records import PROCEDURES, parse_case, read_record_file
 
 
 def content_options(command):
@@ -109,3 +110,27 @@ def check_command(content):
     if problems:
         raise click.exceptions.Exit(1)
     click.echo("docgen check: all content valid")
+
+
+@main.command()
+@click.option("--procedure", type=click.Choice(PROCEDURES), help="Only this procedure's risks.")
+@click.option("--patient", type=click.Path(dir_okay=False, path_type=Path),
+              help="Show the tailored selection for this patient, and which rules fired and why.")
+@content_options
+def risks(procedure, patient, content):
+    """Print the risk catalogue as a table, or one patient's tailored risks.
+
+    \b
+    Examples:
+      docgen risks --procedure kyphoplasty
+      docgen risks --patient examples/patient.yaml
+    """
+    generator = Generator("consent", Options(allow_draft=True, **content))
+    if patient is None:
+        lines = listing.catalogue_lines(generator.catalogue, procedure)
+    else:
+        # Neither a clinician nor a procedure date is needed to see which risks apply.
+        case = parse_case(read_record_file(patient), document="", source=str(patient),
+                          vocabulary=generator.catalogue.vocabulary, can_draw=None)
+        lines = listing.patient_lines(generator.catalogue, case)
+    click.echo("\n".join(lines))

@@ -1,0 +1,93 @@
+"""catalogue: the shipped risks load with cited numbers; a broken file is named with its field."""
+
+import shutil
+
+import pytest
+
+from docgen import resources
+from docgen.catalogue import load_catalogue
+from docgen.errors import CatalogueError
+
+SIX = {"bleeding", "infection", "new-fracture", "cement-leakage", "cement-embolism",
+       "respiratory-compromise"}
+
+
+@pytest.fixture
+def risks_copy(tmp_path):
+    return shutil.copytree(resources.default_risks(), tmp_path / "risks")
+
+
+def test_shipped_catalogue_has_the_six_risks_for_both_procedures():
+    catalogue = load_catalogue(resources.default_risks())
+    assert {r.id for r in catalogue.risks} == SIX
+    for risk in catalogue.risks:
+        assert set(risk.likelihood) == {"vertebroplasty", "kyphoplasty"}
+        for likelihood in risk.likelihood.values():
+            assert likelihood.source in catalogue.sources  # every number has a source
+
+
+def test_every_number_matches_its_band():
+    # European Commission bands: the word must agree with the number printed beside it.
+    limits = {"very_common": (1 / 10, 1), "common": (1 / 100, 1 / 10),
+              "uncommon": (1 / 1000, 1 / 100), "rare": (1 / 10000, 1 / 1000),
+              "very_rare": (0, 1 / 10000)}
+    for risk in load_catalogue(resources.default_risks()).risks:
+        for item in risk.likelihood.values():
+            if item.out_of is None:
+                assert item.band == "not_known"
+                continue
+            low, high = limits[item.band]
+            assert low <= item.count / item.out_of < high, risk.id
+
+
+def test_broken_yaml_names_the_file(risks_copy):
+    (risks_copy / "bleeding.yaml").write_text("title: [unclosed")
+    with pytest.raises(CatalogueError, match=r"bleeding\.yaml: cannot be read"):
+        load_catalogue(risks_copy)
+
+
+def test_missing_field_names_file_and_field(risks_copy):
+    path = risks_copy / "infection.yaml"
+    path.write_text(path.read_text().replace("if_it_happens:", "if_it_happened:"))
+    with pytest.raises(CatalogueError, match=r"infection\.yaml: if_it_happens: missing text"):
+        load_catalogue(risks_copy)
+
+
+def test_number_without_a_listed_source_is_refused(risks_copy):
+    path = risks_copy / "bleeding.yaml"
+    path.write_text(path.read_text().replace("source: dohm2014", "source: nobody2020"))
+    with pytest.raises(CatalogueError, match=r"likelihood\.vertebroplasty\.source"):
+        load_catalogue(risks_copy)
+
+
+def test_unknown_band_and_bad_number(risks_copy):
+    path = risks_copy / "infection.yaml"
+    text = path.read_text().replace("band: uncommon, count: 1, out_of: 300", "band: often, count: 1, out_of: 0")
+    path.write_text(text)
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(risks_copy)
+    fields = {p.field for p in caught.value.problems}
+    assert {"likelihood.vertebroplasty.band", "likelihood.vertebroplasty.out_of"} <= fields
+
+
+def test_missing_control_field_is_refused(risks_copy):
+    path = risks_copy / "bleeding.yaml"
+    path.write_text(path.read_text().replace("review_due:", "reviewed:"))
+    with pytest.raises(CatalogueError, match=r"bleeding\.yaml: review_due: missing"):
+        load_catalogue(risks_copy)
+
+
+def test_rule_with_unknown_condition_or_risk_is_refused(risks_copy):
+    path = risks_copy / "rules.yaml"
+    text = path.read_text().replace("levels_at_least: 3", "levels_over: 3", 1)
+    text = text.replace("emphasise: [bleeding]", "emphasise: [bleding]")
+    path.write_text(text)
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(risks_copy)
+    reasons = " ".join(p.field + " " + p.reason for p in caught.value.problems)
+    assert "levels_over" in reasons and "bleding" in reasons
+
+
+def test_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(CatalogueError, match="risk catalogue folder not found"):
+        load_catalogue(tmp_path / "nowhere")

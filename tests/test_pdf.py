@@ -1,0 +1,60 @@
+"""pdf: rendered RML is parsed safely, dangerous or unknown markup is refused."""
+
+import shutil
+
+import pytest
+
+from docgen import resources
+from docgen.errors import TemplateError
+from docgen.pdf import parse_rml, rml_to_pdf
+
+MINIMAL = """<document filename="x.pdf" invariant="1">
+<template><pageTemplate id="p"><frame id="f" x1="50" y1="50" width="400" height="700"/></pageTemplate></template>
+<stylesheet><paraStyle name="b" fontName="Atkinson" fontSize="12"/></stylesheet>
+<story>{}</story></document>"""
+
+
+def pdf_of(story: str) -> bytes:
+    root = parse_rml(MINIMAL.format(story), "t.rml.j2", [resources.default_templates()])
+    return rml_to_pdf(root, "t.rml.j2")
+
+
+def test_minimal_document_renders():
+    assert pdf_of('<para style="b">Hello</para>').startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("element", ["docExec", "docAssign", "docPara", "evalString",
+                                     "plugInFlowable", "plugInGraphic", "logConfig"])
+def test_code_running_elements_are_refused(element):
+    with pytest.raises(TemplateError, match=f"<{element}> is refused"):
+        pdf_of(f'<{element} module="os" function="system"/>')
+
+
+def test_unknown_markup_is_an_error_not_a_silent_drop():
+    with pytest.raises(TemplateError, match="paraa"):
+        pdf_of('<paraa style="b">Lost text</paraa>')
+
+
+def test_external_entities_are_not_resolved():
+    rml = '<!DOCTYPE document [<!ENTITY x SYSTEM "file:///etc/passwd">]>' + MINIMAL.format(
+        '<para style="b">&x;</para>')
+    with pytest.raises(TemplateError):
+        rml_to_pdf(parse_rml(rml, "t", [resources.default_templates()]), "t")
+
+
+def test_files_outside_the_templates_folder_are_refused():
+    with pytest.raises(TemplateError, match="inside the templates folder"):
+        pdf_of('<img file="/etc/hosts" width="10" height="10"/>')
+    with pytest.raises(TemplateError, match="inside the templates folder"):
+        pdf_of('<img file="../../../etc/hosts" width="10" height="10"/>')
+
+
+def test_a_template_using_a_refused_element_is_rejected_end_to_end(tmp_path, patient, run):
+    templates = shutil.copytree(resources.default_templates(), tmp_path / "templates")
+    page = templates / "consent.rml.j2"
+    page.write_text(page.read_text().replace(
+        "{% block story %}", '{% block story %}<docExec module="os" function="system"/>', 1))
+    result = run("consent", patient(), "-o", tmp_path / "out", "--templates", templates)
+    assert result.exit_code == 2
+    assert "<docExec> is refused" in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
