@@ -102,7 +102,7 @@ def _font(text: str) -> etree._Element:
     return el
 
 
-def _split_text(parent: etree._Element, text: str | None, index: int) -> tuple[str | None, list]:
+def _split_text(text: str | None) -> tuple[str | None, list[etree._Element]]:
     """Return the leading main-font text and the <font> elements (with tails) that follow it."""
     if not text or all(in_main(ch) for ch in text):
         return text, []
@@ -122,15 +122,14 @@ def apply_fallback(root: etree._Element) -> None:
     """Wrap characters the main font lacks in <font name=FALLBACK> inside every paragraph."""
     for para in root.iter(*PARAGRAPH_TAGS):
         for node in list(para.iter()):
-            if node.tag == "font" and node.get("name") == FALLBACK:
-                continue
-            lead, made = _split_text(node, node.text, 0)
+            already = node.tag == "font" and node.get("name") == FALLBACK
+            lead, made = (node.text, []) if already else _split_text(node.text)
             if made:
                 node.text = lead
                 for i, el in enumerate(made):
                     node.insert(i, el)
             if node is not para:
-                lead, made = _split_text(node.getparent(), node.tail, 0)
+                lead, made = _split_text(node.tail)
                 if made:
                     node.tail = lead
                     parent = node.getparent()
