@@ -265,6 +265,15 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
+def _mapping(check: _Checker, where: str, value: Any) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        check.problem(RULES_FILE, where, "expected a mapping")
+        return {}
+    return dict(value)
+
+
 def _rules(check: _Checker, raw: Any, risk_ids, indications, comorbidities, statements):
     if not isinstance(raw, list):
         check.problem(RULES_FILE, "rules", "expected a list of rules")
@@ -302,14 +311,15 @@ def _rules(check: _Checker, raw: Any, risk_ids, indications, comorbidities, stat
                 check.words(RULES_FILE, f"{where}.when.{key}", value, known[key])
             elif not isinstance(value, int) or isinstance(value, bool):
                 check.problem(RULES_FILE, f"{where}.when.{key}", "expected a whole number")
-        notes = entry.get("risk_notes") or {}
-        sentences = entry.get("sentences") or {}
+        notes = _mapping(check, f"{where}.risk_notes", entry.get("risk_notes"))
+        sentences = _mapping(check, f"{where}.sentences", entry.get("sentences"))
         for risk_id in notes:
             if risk_id not in risk_ids:
                 check.problem(RULES_FILE, f"{where}.risk_notes.{risk_id}", "unknown risk")
         for section, items in sentences.items():
             if section not in SECTIONS:
-                check.problem(RULES_FILE, f"{where}.sentences.{section}", f"unknown section (known: {', '.join(SECTIONS)})")
+                check.problem(RULES_FILE, f"{where}.sentences.{section}",
+                              f"unknown section (known: {', '.join(SECTIONS)})")
             if not isinstance(items, list):
                 check.problem(RULES_FILE, f"{where}.sentences.{section}", "expected a list of texts")
                 sentences[section] = []

@@ -79,8 +79,8 @@ class Case:
     language: str = "en"
     large_print: bool = False
     override: str | None = None
-    source: str = field(default="", compare=False)
-    row: int | None = field(default=None, compare=False)
+    source: str = field(default="", compare=False, repr=False)
+    row: int | None = field(default=None, compare=False, repr=False)
 
     def age_on(self, day: date) -> int:
         before_birthday = (day.month, day.day) < (self.date_of_birth.month, self.date_of_birth.day)

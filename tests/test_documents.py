@@ -195,3 +195,15 @@ def test_shipped_example_patient_prints(run, out_dir):
     result = run("consent", resources.examples() / "patient.yaml", "-o", out_dir)
     assert result.exit_code == 0, result.output
     assert "O'Neil, Zoë" in pages_text(out_dir / "EX-100234_consent_kyphoplasty.pdf")[0]
+
+
+def test_document_id_depends_on_content_not_on_where_the_file_is(run, patient, tmp_path):
+    first = make(run, patient, tmp_path / "a", "consent")
+    moved = run("consent", patient("elsewhere.yaml"), "-o", tmp_path / "b")
+    changed = run("consent", patient("changed.yaml", levels="L2"), "-o", tmp_path / "c")
+    ids = []
+    for path in (first, tmp_path / "b" / first.name, tmp_path / "c" / first.name):
+        footer = flat(pages_text(path)[0])
+        ids.append(footer.split("Document ")[1].split()[0])
+    assert moved.exit_code == changed.exit_code == 0
+    assert ids[0] == ids[1] != ids[2]
