@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from . import __version__, check, listing
+from .batch import Batch
 from .generate import Generator, Options, generate
-from .records import PROCEDURES, parse_case, read_record_file
+from .records import DOCUMENTS, PROCEDURES, parse_case, read_record_file
 
 
 def content_options(command):
@@ -93,6 +94,75 @@ def aftercare(patient, out_dir, content, force, override, large_print, allow_dra
       docgen aftercare examples/patient.yaml -o output/
     """
     _single("aftercare", patient, out_dir, content, force, override, large_print, allow_draft)
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--document", type=click.Choice(DOCUMENTS), required=True,
+              help="Which document to make for every row.")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("output"), show_default=True,
+              help="Folder for the PDFs, manifest.csv and errors.csv.")
+@click.option("--merge", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write one print-ready PDF of every document, in list order.")
+@click.option("--duplex", is_flag=True,
+              help="With --merge: pad each document to an even page count for two-sided printing.")
+@click.option("--jobs", type=click.IntRange(min=1), metavar="N",
+              help="Worker processes (default: the number of CPUs).")
+@click.option("--force", is_flag=True, help="Make every document again, replacing existing files.")
+@click.option("--columns", "column_map", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="MAP.yaml", help="Map docgen fields to the list's own column headers.")
+@click.option("--set", "settings", multiple=True, metavar="FIELD=VALUE",
+              help="A value for every row that lacks one (repeatable).")
+@click.option("--large-print", is_flag=True, help="Body text of at least 16 pt for every row.")
+@click.option("--allow-draft", is_flag=True,
+              help="Use draft or out-of-review content; every page is marked DRAFT.")
+@content_options
+def batch(input_path, document, out_dir, merge, duplex, jobs, force, column_map, settings,
+          large_print, allow_draft, content):
+    """Make one document per row of a patient list (CSV or .xlsx).
+
+    Columns are matched by name (docgen's field names, or a --columns map);
+    an `override` column gives a clinician's reason for that row only. Bad rows
+    are reported on stderr and in errors.csv; good rows are still made.
+    Re-running the same command finishes an interrupted list without touching
+    finished files.
+
+    \b
+    Example:
+      docgen batch list.csv --document aftercare -o output/ --merge print.pdf --duplex
+      docgen batch export.csv --document aftercare --columns examples/synthea-columns.yaml \\
+        --set procedure=kyphoplasty --set levels=L1 --set procedure_date=2026-11-20
+
+    \b
+    Exit status: 0 every row made (or already there); 1 some rows refused;
+    2 the list cannot be read or lacks a required column; 130 interrupted.
+    """
+    options = Options(force=force, large_print=large_print, allow_draft=allow_draft, **content)
+    job = Batch.open(input_path, document, out_dir, options, column_map=column_map,
+                     settings=settings, merge=merge, duplex=duplex, jobs=jobs)
+    err = click.get_text_stream("stderr")
+    show_bar = err.isatty() and job.total is not None
+    bar = click.progressbar(length=job.total or 0, file=err, label="rows") if show_bar else None
+    done = 1  # the header row
+
+    def report(result):
+        nonlocal done
+        if result.status == "refused":
+            for problem in result.problems:
+                click.echo(str(problem), err=True)
+        if bar is not None:
+            bar.update(result.row - done)
+        done = result.row
+
+    if bar is not None:
+        with bar:
+            summary = job.run(report)
+    else:
+        summary = job.run(report)
+    click.echo(f"docgen batch: {summary}; manifest: {summary.manifest}"
+               + (f"; print file: {summary.merged}" if summary.merged else ""))
+    raise click.exceptions.Exit(summary.exit_code)
 
 
 @main.command(name="check")

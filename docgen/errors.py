@@ -83,3 +83,13 @@ class OutputConflict(DocgenError):
     """The output file exists already and ``--force`` was not given."""
 
     exit_code = EXIT_REFUSED
+
+
+class ColumnError(DocgenError):
+    """A batch list lacks a column the documents need, or a column map or --set is wrong."""
+
+
+class Interrupted(DocgenError):
+    """A batch was stopped (Ctrl-C) or lost a worker; what was written is complete, re-run to finish."""
+
+    exit_code = 130  # the shell's convention for a run stopped by Ctrl-C

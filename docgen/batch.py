@@ -1,0 +1,478 @@
+"""Batch: a whole patient list in, every good row printed, every bad row reported, nothing lost.
+
+Rows are validated in this process (cheap, and needed to spot two rows that would
+make the same file) and built in worker processes (the costly part), with a
+bounded number in flight so memory stays flat however long the list is.
+Results are taken back in input order, so the manifest, the error report and
+the merged print file follow the spreadsheet.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import csv
+import hashlib
+import io
+import multiprocessing
+import os
+import signal
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pypdf
+import yaml
+
+from . import output
+from .errors import (
+    ColumnError,
+    DocgenError,
+    InputFileError,
+    Interrupted,
+    Problem,
+    RecordError,
+)
+from .generate import Generator, Options
+from .records import FIELDS, REQUIRED, REQUIRED_FOR, Case
+from .tables import Table, open_table
+
+MANIFEST = "manifest.csv"
+ERRORS = "errors.csv"
+MANIFEST_COLUMNS = ("row", "mrn", "document", "file", "pages", "sha256", "template_version",
+                    "catalogue_version", "status", "reason")
+ERROR_COLUMNS = ("row", "mrn", "field", "reason")
+WRITTEN, SKIPPED, REFUSED = "written", "skipped-existing", "refused"
+# Read from a list only to refuse the row: no sheet is sent to a patient recorded as deceased.
+BATCH_FIELDS = ("date_of_death",)
+# A clinician's reason to override a safety rule belongs to one patient, never to a whole list.
+NOT_SETTABLE = ("override", "mrn", "given_name", "family_name", "date_of_birth")
+# Cells a spreadsheet would run as a formula when the report is opened in it.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Where each docgen field comes from: a column of the list, a --set value, or both."""
+
+    index: dict[str, int]  # field -> cell position in a row
+    header: dict[str, str]  # field -> the column's header as the file writes it
+    settings: dict[str, str]  # field -> value for rows whose cell is blank
+    width: int
+
+    def raw(self, cells: list[str]) -> dict[str, str]:
+        raw = {name: cells[i] if i < len(cells) else "" for name, i in self.index.items()}
+        for name, value in self.settings.items():
+            if not raw.get(name, "").strip():
+                raw[name] = value
+        return raw
+
+    def label(self, name: str) -> str:
+        """A field as a person finds it in their own spreadsheet."""
+        header = self.header.get(name)
+        if header is not None and header != name:
+            return f"{name} (column {header})"
+        if header is None and name in self.settings:
+            return f"{name} (--set)"
+        return name
+
+
+def load_column_map(path: Path | None) -> dict[str, str]:
+    """Read MAP.yaml: docgen field -> header in the list."""
+    if path is None:
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise ColumnError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise ColumnError(f"{path}: not a readable YAML column map: {reason}") from None
+    if not isinstance(data, dict):
+        raise ColumnError(f"{path}: expected lines 'docgen_field: Column header'")
+    known = FIELDS + BATCH_FIELDS
+    for name, header in data.items():
+        if name not in known:
+            raise ColumnError(f"{path}: {name}: not a docgen field (known: {', '.join(known)})")
+        if not isinstance(header, str | int) or not str(header).strip():
+            raise ColumnError(f"{path}: {name}: give the column header as text")
+    return {str(k): str(v).strip() for k, v in data.items()}
+
+
+def parse_settings(items: Iterable[str]) -> dict[str, str]:
+    """--set FIELD=VALUE options into a mapping, refusing fields a whole list must not share."""
+    settings: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise ColumnError(f"--set {item!r}: expected FIELD=VALUE, e.g. --set procedure=kyphoplasty")
+        if name not in FIELDS:
+            raise ColumnError(f"--set {name}: not a docgen field (known: {', '.join(FIELDS)})")
+        if name in NOT_SETTABLE:
+            raise ColumnError(f"--set {name}: must come from each row, never one value for the list")
+        settings[name] = value.strip()
+    return settings
+
+
+def resolve_columns(table: Table, document: str, column_map: dict[str, str],
+                    settings: dict[str, str]) -> Columns:
+    """Match fields to columns by name (never by position); every required field must be found."""
+    positions: dict[str, int] = {}
+    for i, cell in enumerate(table.header):
+        key = cell.strip().casefold()
+        if not key:
+            continue  # a column without a header carries nothing we could name
+        if key in positions:
+            raise ColumnError(f"{table.path}: row 1: two columns are both called {cell.strip()!r}")
+        positions[key] = i
+    index: dict[str, int] = {}
+    header: dict[str, str] = {}
+    for name in FIELDS + BATCH_FIELDS:
+        wanted = column_map.get(name, name)
+        i = positions.get(wanted.casefold())
+        if i is None:
+            if name in column_map:
+                raise ColumnError(f"{table.path}: has no column {wanted!r} (column map: {name})")
+            continue
+        index[name] = i
+        header[name] = table.header[i].strip()
+    needed = REQUIRED + REQUIRED_FOR.get(document, ())
+    missing = [n for n in needed if n not in index and not settings.get(n)]
+    if missing:
+        raise ColumnError(
+            f"{table.path}: no column for {', '.join(missing)} (name the columns so, map them "
+            "with --columns MAP.yaml, or give one value for every row with --set FIELD=VALUE)"
+        )
+    return Columns(index, header, settings, len(table.header))
+
+
+@dataclass
+class RowResult:
+    """What became of one row: one line of the manifest, and the problems behind a refusal."""
+
+    row: int
+    mrn: str
+    document: str
+    status: str
+    file: str = ""
+    pages: int | None = None
+    sha256: str = ""
+    template_version: str = ""
+    catalogue_version: str = ""
+    reason: str = ""
+    problems: tuple[Problem, ...] = ()
+
+    def manifest_line(self) -> list[str]:
+        return [str(self.row), self.mrn, self.document, self.file,
+                "" if self.pages is None else str(self.pages), self.sha256,
+                self.template_version, self.catalogue_version, self.status, self.reason]
+
+
+@dataclass
+class Summary:
+    written: int = 0
+    skipped: int = 0
+    refused: int = 0
+    manifest: Path | None = None
+    errors: Path | None = None
+    merged: Path | None = None
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.refused else 0
+
+    def __str__(self) -> str:
+        return (f"{self.written} written, {self.skipped} skipped (already there), "
+                f"{self.refused} refused")
+
+
+class Batch:
+    """One batch run, checked and ready: open() fails before any work if it cannot run."""
+
+    def __init__(self, table: Table, columns: Columns, generator: Generator, out_dir: Path,
+                 merge: Path | None, duplex: bool, jobs: int):
+        self.table = table
+        self.columns = columns
+        self.generator = generator
+        self.document = generator.document
+        self.options = generator.options
+        self.out_dir = out_dir
+        self.merge = merge
+        self.duplex = duplex
+        self.jobs = jobs
+
+    @classmethod
+    def open(cls, input_path: Path, document: str, out_dir: Path, options: Options, *,
+             column_map: Path | None = None, settings: Iterable[str] = (),
+             merge: Path | None = None, duplex: bool = False, jobs: int | None = None) -> Batch:
+        if duplex and merge is None:
+            raise ColumnError("--duplex pads documents in the merged print file: give --merge FILE")
+        mapping = load_column_map(column_map)
+        values = parse_settings(settings)
+        table = open_table(input_path)
+        columns = resolve_columns(table, document, mapping, values)
+        generator = Generator(document, options)  # a broken catalogue stops here, not per row
+        folder = output.prepare_folder(out_dir)
+        if merge is not None:
+            if merge.resolve() == input_path.resolve():
+                raise InputFileError(f"{merge}: is the input list; give another --merge file")
+            if merge.exists() and not options.force:
+                raise InputFileError(f"{merge}: already exists (use --force to replace it)")
+            output.prepare_folder(merge.parent)
+        return cls(table, columns, generator, folder, merge, duplex,
+                   max(1, jobs or os.cpu_count() or 1))
+
+    @property
+    def total(self) -> int | None:
+        return self.table.total
+
+    def run(self, on_result: Callable[[RowResult], None] = lambda result: None) -> Summary:
+        summary = Summary()
+        previous = _previous_manifest(self.out_dir / MANIFEST)
+        claimed: dict[str, int] = {}
+        in_order: list[Path] = []
+        with _Reports(self.out_dir) as reports, _workers(self) as submit:
+            pending: deque = deque()
+            limit = 2 * self.jobs + 2  # enough to keep every worker busy, few enough to stay small
+
+            def settle(item) -> None:
+                result = item.result() if isinstance(item, cf.Future) else item
+                if result.status == SKIPPED and result.sha256:
+                    old = previous.get(result.file)
+                    if old and old["sha256"] == result.sha256:
+                        result.template_version = old["template_version"]
+                        result.catalogue_version = old["catalogue_version"]
+                reports.add(result)
+                if result.status in (WRITTEN, SKIPPED):
+                    in_order.append(self.out_dir / result.file)
+                setattr(summary, _COUNTER[result.status],
+                        getattr(summary, _COUNTER[result.status]) + 1)
+                on_result(result)
+
+            try:
+                for number, cells in self.table.rows():
+                    planned = self._plan(number, cells, claimed)
+                    if planned is None:
+                        continue
+                    pending.append(submit(planned) if isinstance(planned, Case) else planned)
+                    while pending and (len(pending) > limit or not isinstance(pending[0], cf.Future)
+                                       or pending[0].done()):
+                        settle(pending.popleft())
+                while pending:
+                    settle(pending.popleft())
+            except KeyboardInterrupt:
+                raise Interrupted(
+                    f"stopped after {summary.written} written; every file written is complete; "
+                    "run the same command again to finish the list"
+                ) from None
+            except BrokenProcessPool:
+                raise DocgenError(
+                    "a worker process stopped unexpectedly (out of memory?); every file written "
+                    "is complete; run the same command again to finish the list"
+                ) from None
+        summary.manifest = self.out_dir / MANIFEST
+        summary.errors = self.out_dir / ERRORS
+        summary.files = in_order
+        if self.merge is not None and in_order:
+            merge_pdfs(in_order, self.merge, duplex=self.duplex, force=self.options.force)
+            summary.merged = self.merge
+        return summary
+
+    def _plan(self, number: int, cells: list[str], claimed: dict[str, int]) -> Case | RowResult | None:
+        """Validate one row: a Case to build, a RowResult already settled, or None for a blank row."""
+        if not any(cell.strip() for cell in cells):
+            return None  # an empty line in the sheet: no patient, nothing to report
+        raw = self.columns.raw(cells)
+        mrn = raw.get("mrn", "").strip()
+        source = str(self.table.path)
+
+        def refuse(*problems: Problem) -> RowResult:
+            return RowResult(number, mrn, self.document, REFUSED,
+                             reason="; ".join(f"{p.field}: {p.reason}" if p.field else p.reason
+                                              for p in problems),
+                             problems=problems)
+
+        width = self.columns.width
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            return refuse(Problem(source, "", f"has {len(cells)} cells but the header names "
+                                  f"{width} columns; is a comma missing quotes?", number))
+        if self.table.kind == "csv" and len(cells) < width:
+            return refuse(Problem(source, "", f"has {len(cells)} cells but the header names "
+                                  f"{width} columns; cells may have shifted", number))
+        if died := raw.get("date_of_death", "").strip():
+            return refuse(Problem(source, self.columns.label("date_of_death"),
+                                  f"recorded as deceased ({died}): no document made", number))
+        try:
+            case = self.generator.case(raw, source=source, row=number, strict_fields=False)
+        except RecordError as exc:
+            return refuse(*(Problem(p.source, self.columns.label(p.field), p.reason, p.row)
+                            for p in exc.problems))
+        name = output.file_name(case.mrn, self.document, case.procedure)
+        if name in claimed:
+            return refuse(Problem(source, self.columns.label("mrn"), f"same patient and procedure "
+                                  f"as row {claimed[name]} (would make {name} again)", number))
+        claimed[name] = number
+        path = self.out_dir / name
+        if path.exists() and not self.options.force:
+            return _existing(number, case.mrn, self.document, path)
+        return case
+
+
+_COUNTER = {WRITTEN: "written", SKIPPED: "skipped", REFUSED: "refused"}
+
+
+def _existing(number: int, mrn: str, document: str, path: Path) -> RowResult:
+    """A file a previous run finished: leave it untouched, but record what it is."""
+    data = path.read_bytes()
+    try:
+        pages = page_count(data)
+    except Exception:  # pypdf raises many kinds for a file that is not a PDF
+        problem = Problem(str(path), "", "exists but is not a readable PDF; remove it or use "
+                          "--force", number)
+        return RowResult(number, mrn, document, REFUSED, file=path.name,
+                         reason=problem.reason, problems=(problem,))
+    return RowResult(number, mrn, document, SKIPPED, file=path.name, pages=pages,
+                     sha256=hashlib.sha256(data).hexdigest(),
+                     reason="already in the output folder (use --force to make it again)")
+
+
+def page_count(pdf: bytes) -> int:
+    return len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
+
+
+def produce(generator: Generator, case: Case, folder: Path) -> RowResult:
+    """Build and write one document; every failure becomes a refusal of this row alone."""
+
+    def refuse(*problems: Problem) -> RowResult:
+        return RowResult(case.row or 0, case.mrn, generator.document, REFUSED,
+                         reason="; ".join(f"{p.field}: {p.reason}" if p.field else p.reason
+                                          for p in problems),
+                         problems=problems)
+
+    try:
+        built = generator.build(case)
+        generator.write(built, folder)
+    except RecordError as exc:  # a safety rule refused it
+        return refuse(*exc.problems)
+    except DocgenError as exc:  # the file appeared meanwhile, or the template failed on this row
+        return refuse(Problem(case.source, "", exc.message, case.row))
+    except Exception as exc:  # a defect: report the row, keep going, never show a name
+        return refuse(Problem(case.source, "", f"could not be made ({type(exc).__name__}); "
+                              "please report this", case.row))
+    reason = f"override: {built.override}" if built.override else ""
+    return RowResult(case.row or 0, case.mrn, generator.document, WRITTEN, file=built.file_name,
+                     pages=page_count(built.pdf), sha256=hashlib.sha256(built.pdf).hexdigest(),
+                     template_version=built.template_version,
+                     catalogue_version=built.catalogue_version, reason=reason)
+
+
+# --- worker processes -----------------------------------------------------------------
+
+_worker_generator: Generator | None = None
+
+
+def _start_worker(document: str, options: Options) -> None:
+    # Ctrl-C reaches every process of the terminal; the parent decides, workers finish their row.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    global _worker_generator
+    _worker_generator = Generator(document, options)  # catalogue and templates once per worker
+
+
+def _work(case: Case, folder: str) -> RowResult:
+    assert _worker_generator is not None
+    return produce(_worker_generator, case, Path(folder))
+
+
+@contextlib.contextmanager
+def _workers(batch: Batch):
+    """submit(case) -> Future, in this process for --jobs 1, else in a pool of processes."""
+    jobs = min(batch.jobs, batch.total or batch.jobs)
+    if jobs <= 1:
+        def submit_here(case: Case) -> cf.Future:
+            future: cf.Future = cf.Future()
+            future.set_result(produce(batch.generator, case, batch.out_dir))
+            return future
+
+        yield submit_here
+        return
+    # spawn, not fork: the same behaviour on every platform, and no copied locks or threads.
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=_start_worker,
+                                  initargs=(batch.document, batch.options))
+    try:
+        yield lambda case: pool.submit(_work, case, str(batch.out_dir))
+    finally:
+        # On Ctrl-C: drop queued rows, let running ones finish their (atomic) write.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# --- reports and the print file --------------------------------------------------------
+
+class _Reports:
+    """manifest.csv and errors.csv, written as rows settle and put in place atomically at the end."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.files: list[tuple[Path, str, object]] = []
+
+    def __enter__(self) -> _Reports:
+        for name, columns in ((MANIFEST, MANIFEST_COLUMNS), (ERRORS, ERROR_COLUMNS)):
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{name}.", suffix=".part")
+            # utf-8-sig: Excel, where admin staff open these, reads UTF-8 only after a BOM.
+            handle = os.fdopen(fd, "w", encoding="utf-8-sig", newline="")
+            self.files.append((self.folder / name, tmp, handle))
+            csv.writer(handle).writerow(columns)
+        return self
+
+    def add(self, result: RowResult) -> None:
+        csv.writer(self.files[0][2]).writerow(_safe_cells(result.manifest_line()))
+        errors = csv.writer(self.files[1][2])
+        for p in result.problems:
+            errors.writerow(_safe_cells([str(result.row), result.mrn, p.field, p.reason]))
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        for target, tmp, handle in self.files:
+            try:
+                if exc_type is None:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                handle.close()
+                if exc_type is None:
+                    os.replace(tmp, target)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+
+
+def _safe_cells(cells: list[str]) -> list[str]:
+    """Text that a spreadsheet shows as text: a leading = + - @ would otherwise run as a formula."""
+    return ["'" + c if c.startswith(_FORMULA_START) else c for c in cells]
+
+
+def _previous_manifest(path: Path) -> dict[str, dict[str, str]]:
+    """What an earlier run recorded about each file, to describe files it left finished."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return {line["file"]: line for line in csv.DictReader(handle)
+                    if line.get("file") and line.get("sha256")}
+    except (OSError, UnicodeDecodeError, csv.Error, KeyError):
+        return {}
+
+
+def merge_pdfs(paths: Iterable[Path], target: Path, *, duplex: bool, force: bool) -> None:
+    """One print file of the documents in order; with duplex, each padded to an even page count."""
+    writer = pypdf.PdfWriter()
+    for path in paths:
+        reader = pypdf.PdfReader(path)
+        writer.append(reader)
+        if duplex and len(reader.pages) % 2:
+            box = reader.pages[-1].mediabox
+            writer.add_blank_page(width=box.width, height=box.height)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    output.write_atomic(target, buffer.getvalue(), force=force)
