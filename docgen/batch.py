@@ -109,11 +109,13 @@ def parse_settings(items: Iterable[str]) -> dict[str, str]:
         name, sep, value = item.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise ColumnError(f"--set {item!r}: expected FIELD=VALUE, e.g. --set procedure=kyphoplasty")
+            raise ColumnError(f"--set {item!r}: expected FIELD=VALUE, "
+                              "e.g. --set procedure=kyphoplasty")
         if name not in FIELDS:
             raise ColumnError(f"--set {name}: not a docgen field (known: {', '.join(FIELDS)})")
         if name in NOT_SETTABLE:
-            raise ColumnError(f"--set {name}: must come from each row, never one value for the list")
+            raise ColumnError(f"--set {name}: must come from each row, "
+                              "never one value for the whole list")
         settings[name] = value.strip()
     return settings
 
@@ -283,8 +285,9 @@ class Batch:
             summary.merged = self.merge
         return summary
 
-    def _plan(self, number: int, cells: list[str], claimed: dict[str, int]) -> Case | RowResult | None:
-        """Validate one row: a Case to build, a RowResult already settled, or None for a blank row."""
+    def _plan(self, number: int, cells: list[str],
+              claimed: dict[str, int]) -> Case | RowResult | None:
+        """Validate one row: a Case to build, a settled RowResult, or None for a blank row."""
         if not any(cell.strip() for cell in cells):
             return None  # an empty line in the sheet: no patient, nothing to report
         raw = self.columns.raw(cells)
@@ -292,10 +295,7 @@ class Batch:
         source = str(self.table.path)
 
         def refuse(*problems: Problem) -> RowResult:
-            return RowResult(number, mrn, self.document, REFUSED,
-                             reason="; ".join(f"{p.field}: {p.reason}" if p.field else p.reason
-                                              for p in problems),
-                             problems=problems)
+            return _refused(number, mrn, self.document, problems)
 
         width = self.columns.width
         if len(cells) > width and any(c.strip() for c in cells[width:]):
@@ -326,16 +326,20 @@ class Batch:
 _COUNTER = {WRITTEN: "written", SKIPPED: "skipped", REFUSED: "refused"}
 
 
+def _refused(number: int, mrn: str, document: str, problems: Iterable[Problem]) -> RowResult:
+    problems = tuple(problems)
+    reason = "; ".join(f"{p.field}: {p.reason}" if p.field else p.reason for p in problems)
+    return RowResult(number, mrn, document, REFUSED, reason=reason, problems=problems)
+
+
 def _existing(number: int, mrn: str, document: str, path: Path) -> RowResult:
     """A file a previous run finished: leave it untouched, but record what it is."""
     data = path.read_bytes()
     try:
         pages = page_count(data)
     except Exception:  # pypdf raises many kinds for a file that is not a PDF
-        problem = Problem(str(path), "", "exists but is not a readable PDF; remove it or use "
-                          "--force", number)
-        return RowResult(number, mrn, document, REFUSED, file=path.name,
-                         reason=problem.reason, problems=(problem,))
+        return _refused(number, mrn, document, [Problem(
+            str(path), "", "exists but is not a readable PDF; remove it or use --force", number)])
     return RowResult(number, mrn, document, SKIPPED, file=path.name, pages=pages,
                      sha256=hashlib.sha256(data).hexdigest(),
                      reason="already in the output folder (use --force to make it again)")
@@ -349,16 +353,16 @@ def produce(generator: Generator, case: Case, folder: Path) -> RowResult:
     """Build and write one document; every failure becomes a refusal of this row alone."""
 
     def refuse(*problems: Problem) -> RowResult:
-        return RowResult(case.row or 0, case.mrn, generator.document, REFUSED,
-                         reason="; ".join(f"{p.field}: {p.reason}" if p.field else p.reason
-                                          for p in problems),
-                         problems=problems)
+        return _refused(case.row or 0, case.mrn, generator.document, problems)
 
     try:
         built = generator.build(case)
         generator.write(built, folder)
     except RecordError as exc:  # a safety rule refused it
-        return refuse(*exc.problems)
+        # In a list the clinician's reason goes in the row, not on the command line.
+        return refuse(*(Problem(p.source, p.field, p.reason.replace(
+            'with --override "REASON"', "with a reason in the override column"), p.row)
+            for p in exc.problems))
     except DocgenError as exc:  # the file appeared meanwhile, or the template failed on this row
         return refuse(Problem(case.source, "", exc.message, case.row))
     except Exception as exc:  # a defect: report the row, keep going, never show a name
@@ -414,7 +418,7 @@ def _workers(batch: Batch):
 # --- reports and the print file --------------------------------------------------------
 
 class _Reports:
-    """manifest.csv and errors.csv, written as rows settle and put in place atomically at the end."""
+    """manifest.csv and errors.csv, written as rows settle, put in place atomically at the end."""
 
     def __init__(self, folder: Path):
         self.folder = folder

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from pathlib import Path
 
 import click
@@ -141,7 +142,7 @@ def batch(input_path, document, out_dir, merge, duplex, jobs, force, column_map,
     options = Options(force=force, large_print=large_print, allow_draft=allow_draft, **content)
     job = Batch.open(input_path, document, out_dir, options, column_map=column_map,
                      settings=settings, merge=merge, duplex=duplex, jobs=jobs)
-    err = click.get_text_stream("stderr")
+    err = sys.stderr
     show_bar = err.isatty() and job.total is not None
     bar = click.progressbar(length=job.total or 0, file=err, label="rows") if show_bar else None
     done = 1  # the header row

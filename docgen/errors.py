@@ -90,6 +90,6 @@ class ColumnError(DocgenError):
 
 
 class Interrupted(DocgenError):
-    """A batch was stopped (Ctrl-C) or lost a worker; what was written is complete, re-run to finish."""
+    """A batch was stopped (Ctrl-C): every file written is complete; re-run to finish."""
 
     exit_code = 130  # the shell's convention for a run stopped by Ctrl-C

@@ -136,7 +136,7 @@ def _open_book(path: Path):
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zip, XML and key errors for a bad file
-        raise InputFileError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__})") from None
+        raise _unreadable(path, exc) from None
     if not book.worksheets:
         book.close()
         raise InputFileError(f"{path}: the workbook has no worksheet")
@@ -152,9 +152,13 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     except InputFileError:
         raise
     except Exception as exc:
-        raise InputFileError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__})") from None
+        raise _unreadable(path, exc) from None
     finally:
         book.close()
+
+
+def _unreadable(path: Path, exc: Exception) -> InputFileError:
+    return InputFileError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__})")
 
 
 def _trim(cells: list[str]) -> list[str]:
@@ -171,7 +175,8 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        midnight = value.time() == datetime.min.time()
+        return value.date().isoformat() if midnight else value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
