@@ -268,8 +268,9 @@ class Batch:
                 while pending:
                     settle(pending.popleft())
             except KeyboardInterrupt:
+                settled = summary.written + summary.skipped + summary.refused
                 raise Interrupted(
-                    f"stopped after {summary.written} written; every file written is complete; "
+                    f"stopped after {settled} rows; every PDF in {self.out_dir} is complete; "
                     "run the same command again to finish the list"
                 ) from None
             except BrokenProcessPool:

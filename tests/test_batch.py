@@ -402,3 +402,36 @@ def test_full_sample_export_when_present(run, out_dir):
         if line["status"] == "written":
             path = out_dir / line["file"]
             assert hashlib.sha256(path.read_bytes()).hexdigest() == line["sha256"]
+
+
+def test_ctrl_c_leaves_only_complete_files_and_a_rerun_finishes(run, patient_list, out_dir):
+    from docgen.batch import Batch
+    from docgen.errors import Interrupted
+    from docgen.generate import Options
+
+    listing = patient_list({}, {}, {}, {})
+    job = Batch.open(listing, "aftercare", out_dir, Options(), jobs=1)
+    seen = []
+
+    def stop_after_two(result):
+        seen.append(result.row)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted) as stopped:
+        job.run(stop_after_two)
+    assert stopped.value.exit_code == 130
+    assert "run the same command again" in stopped.value.message
+    finished = sorted(out_dir.glob("*.pdf"))
+    assert len(finished) == 2
+    for path in finished:
+        assert page_count(path) >= 1
+    assert list(out_dir.glob(".*")) == []  # no temporary file, no half-written report
+    assert not (out_dir / "manifest.csv").exists()
+    stamps = {p.name: p.stat().st_ino for p in finished}
+
+    again = run("batch", listing, "--document", "aftercare", "-o", out_dir, "--jobs", "1")
+    assert again.exit_code == 0
+    assert "2 written, 2 skipped" in again.stdout
+    assert {p.name: p.stat().st_ino for p in finished} == stamps
+    assert len(pdfs(out_dir)) == 4
