@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import csv
+import difflib
 import hashlib
 import io
 import multiprocessing
@@ -62,6 +63,7 @@ class Columns:
     header: dict[str, str]  # field -> the column's header as the file writes it
     settings: dict[str, str]  # field -> value for rows whose cell is blank
     width: int
+    warnings: tuple[str, ...] = ()  # ignored columns that look like a misspelt field
 
     def raw(self, cells: list[str]) -> dict[str, str]:
         raw = {name: cells[i] if i < len(cells) else "" for name, i in self.index.items()}
@@ -149,7 +151,18 @@ def resolve_columns(table: Table, document: str, column_map: dict[str, str],
             f"{table.path}: no column for {', '.join(missing)} (name the columns so, map them "
             "with --columns MAP.yaml, or give one value for every row with --set FIELD=VALUE)"
         )
-    return Columns(index, header, settings, len(table.header))
+    used = set(index.values())
+    unfound = [n for n in FIELDS if n not in index]
+    warnings = []
+    for i, cell in enumerate(table.header):
+        key = "_".join(cell.strip().casefold().replace("-", " ").split())
+        if i in used or not key:
+            continue
+        # An ignored "comorbidity" column would silently drop COPD from a consent form: say so.
+        if near := difflib.get_close_matches(key, unfound, n=1, cutoff=0.75):
+            warnings.append(f"{table.path}: column {cell.strip()!r} is ignored; "
+                            f"did you mean {near[0]!r}?")
+    return Columns(index, header, settings, len(table.header), tuple(warnings))
 
 
 @dataclass

@@ -142,6 +142,8 @@ def batch(input_path, document, out_dir, merge, duplex, jobs, force, column_map,
     options = Options(force=force, large_print=large_print, allow_draft=allow_draft, **content)
     job = Batch.open(input_path, document, out_dir, options, column_map=column_map,
                      settings=settings, merge=merge, duplex=duplex, jobs=jobs)
+    for warning in job.columns.warnings:
+        click.echo(f"warning: {warning}", err=True)
     err = sys.stderr
     show_bar = err.isatty() and job.total is not None
     bar = click.progressbar(length=job.total or 0, file=err, label="rows") if show_bar else None

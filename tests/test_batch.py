@@ -435,3 +435,12 @@ def test_ctrl_c_leaves_only_complete_files_and_a_rerun_finishes(run, patient_lis
     assert "2 written, 2 skipped" in again.stdout
     assert {p.name: p.stat().st_ino for p in finished} == stamps
     assert len(pdfs(out_dir)) == 4
+
+
+def test_a_misspelt_column_is_named_not_silently_dropped(run, patient_list, out_dir):
+    listing = patient_list({"Comorbidity": "copd"})
+    result = run("batch", listing, "--document", "aftercare", "-o", out_dir, "--jobs", "1")
+    assert result.exit_code == 0
+    assert result.stderr.strip() == (
+        f"warning: {listing}: column 'Comorbidity' is ignored; did you mean 'comorbidities'?"
+    )
