@@ -11,13 +11,13 @@ import yaml
 
 from .control import Control, parse_control
 from .errors import CatalogueError, Problem
-from .records import PROCEDURES, Vocabulary
+from .records import DOCUMENTS, PROCEDURES, Vocabulary
 
 Text = Mapping[str, str]  # language code -> text
 
 INDEX_FILE = "catalogue.yaml"
 RULES_FILE = "rules.yaml"
-CONDITIONS = ("procedure", "indication", "comorbidities_any", "levels_at_least", "age_under")
+CONDITIONS = ("document", "procedure", "indication", "comorbidities_any", "levels_at_least", "age_under")
 SECTIONS = ("procedure", "benefits", "before", "aftercare_medicines")
 SIGNATURES = ("parental_responsibility",)
 UNKNOWN_BAND = "not_known"  # no published rate: said in words, never as an invented number
@@ -279,6 +279,7 @@ def _rules(check: _Checker, raw: Any, risk_ids, indications, comorbidities, stat
         check.problem(RULES_FILE, "rules", "expected a list of rules")
         return ()
     known = {
+        "document": DOCUMENTS,
         "procedure": PROCEDURES,
         "indication": indications,
         "comorbidities_any": comorbidities,

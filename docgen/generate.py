@@ -86,7 +86,7 @@ class Generator:
         )
 
     def build(self, case: Case) -> Built:
-        tailoring = tailor(self.catalogue, case)
+        tailoring = tailor(self.catalogue, case, self.document)
         override = case.override or self.options.override
         if tailoring.refusals and not override:
             raise SafetyRefusal([

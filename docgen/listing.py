@@ -33,7 +33,8 @@ def catalogue_lines(catalogue: Catalogue, procedure: str | None = None) -> list[
 
 
 def patient_lines(catalogue: Catalogue, case: Case) -> list[str]:
-    tailoring = tailor(catalogue, case)
+    """What the rules decide for this patient's consent form, where every rule can apply."""
+    tailoring = tailor(catalogue, case, "consent")
     name = catalogue.procedures[case.procedure]["name"][LANGUAGE]
     lines = [f"{name}, levels {', '.join(case.levels)}, indication {case.indication}, "
              f"factors: {', '.join(case.comorbidities) or 'none'}", "", "Rules that apply:"]

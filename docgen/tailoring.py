@@ -40,7 +40,7 @@ CONDITION_FIELDS = {
 
 
 def rule_fields(rule: Rule) -> str:
-    return ",".join(dict.fromkeys(CONDITION_FIELDS[name] for name in rule.when))
+    return ",".join(dict.fromkeys(CONDITION_FIELDS[name] for name in rule.when if name in CONDITION_FIELDS))
 
 
 def reference_day(case: Case) -> date:
@@ -48,7 +48,9 @@ def reference_day(case: Case) -> date:
     return case.procedure_date or date.today()
 
 
-def condition_holds(name: str, expected, case: Case) -> bool:
+def condition_holds(name: str, expected, case: Case, document: str) -> bool:
+    if name == "document":
+        return document in expected
     if name == "procedure":
         return case.procedure in expected
     if name == "indication":
@@ -62,12 +64,13 @@ def condition_holds(name: str, expected, case: Case) -> bool:
     raise ValueError(f"unknown condition {name!r}")  # the catalogue schema refuses these first
 
 
-def rule_applies(rule: Rule, case: Case) -> bool:
-    return all(condition_holds(name, value, case) for name, value in rule.when.items())
+def rule_applies(rule: Rule, case: Case, document: str) -> bool:
+    return all(condition_holds(name, value, case, document) for name, value in rule.when.items())
 
 
-def tailor(catalogue: Catalogue, case: Case) -> Tailoring:
-    fired = tuple(rule for rule in catalogue.rules if rule_applies(rule, case))
+def tailor(catalogue: Catalogue, case: Case, document: str) -> Tailoring:
+    """The rules that apply to this patient in this document, and what they decided together."""
+    fired = tuple(rule for rule in catalogue.rules if rule_applies(rule, case, document))
     emphasised = {risk_id for rule in fired for risk_id in rule.emphasise}
     notes: dict[str, list[Text]] = {}
     sentences: dict[str, list[Text]] = {}

@@ -25,11 +25,11 @@ NAMES = ("Zoë", "O'Neil", "Ann <b>", "Traverse", "Ottoline", "Ashdown", "Bellwe
          "Dunmore", "Fairclough", "Nguyễn", "Euphemia", "Lingard", "Quigley", "Ravenscroft",
          "Sackville")
 MIXED_WRITTEN = {
-    2: "EX-1001_aftercare_kyphoplasty.pdf",
-    3: "EX-1002_aftercare_vertebroplasty.pdf",
-    10: "EX-1010_aftercare_vertebroplasty.pdf",
-    11: "EX-1011_aftercare_vertebroplasty.pdf",
-    15: "EX-1015_aftercare_vertebroplasty.pdf",
+    2: "EX-1001_consent_kyphoplasty.pdf",
+    3: "EX-1002_consent_vertebroplasty.pdf",
+    10: "EX-1010_consent_vertebroplasty.pdf",
+    11: "EX-1011_consent_vertebroplasty.pdf",
+    15: "EX-1015_consent_vertebroplasty.pdf",
 }
 
 
@@ -73,7 +73,9 @@ def patient_list(tmp_path):
 
 @pytest.fixture
 def mixed_run(run, out_dir):
-    return run("batch", MIXED, "--document", "aftercare", "-o", out_dir, "--jobs", "1")
+    # Consent forms: the safety rule on levels refuses a consent form, never an aftercare sheet.
+    return run("batch", MIXED, "--document", "consent", "--set", "clinician=Dr Mixed Clinician",
+               "-o", out_dir, "--jobs", "1")
 
 
 def test_mixed_list_writes_good_rows_and_refuses_bad_ones(mixed_run, out_dir, tmp_path):
@@ -121,7 +123,7 @@ def test_mixed_list_manifest_and_error_report(mixed_run, out_dir):
     assert by_row[15]["reason"] == "override: Dr A: benefit outweighs risk, discussed"
     assert by_row[7]["file"] == "" and "vertebrectomy" in by_row[7]["reason"]
     for line in lines:
-        assert line["document"] == "aftercare"
+        assert line["document"] == "consent"
         if line["status"] == "written":
             assert line["template_version"] and line["catalogue_version"]
     report = errors(out_dir)
@@ -146,7 +148,9 @@ def test_patient_text_prints_literally_from_a_list(mixed_run, out_dir):
     assert "Smith & <i>Jones</i>" in markup
     assert "Zoë" in flat(" ".join(pages_text(out_dir / MIXED_WRITTEN[2])))
     assert "Nguyễn" in flat(" ".join(pages_text(out_dir / MIXED_WRITTEN[11])))
-    assert "Ravenscroft" in flat(" ".join(pages_text(out_dir / MIXED_WRITTEN[15])))
+    overridden = flat(" ".join(pages_text(out_dir / MIXED_WRITTEN[15])))
+    assert "Ravenscroft" in overridden
+    assert "Reason given by the clinician: Dr A: benefit outweighs risk, discussed" in overridden
 
 
 # --- merged print file --------------------------------------------------------------------

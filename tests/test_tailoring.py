@@ -33,11 +33,11 @@ def case(**fields):
 
 
 def fired(**fields):
-    return {rule.id for rule in tailor(CATALOGUE, case(**fields)).fired}
+    return {rule.id for rule in tailor(CATALOGUE, case(**fields), "consent").fired}
 
 
 def emphasised(**fields):
-    return {t.risk.id for t in tailor(CATALOGUE, case(**fields)).risks if t.emphasised}
+    return {t.risk.id for t in tailor(CATALOGUE, case(**fields), "consent").risks if t.emphasised}
 
 
 def test_no_rule_emphasises_anything_for_a_plain_case():
@@ -157,3 +157,9 @@ def test_docgen_risks_for_a_patient_shows_fired_rules_and_why(run, patient):
     assert "*  Serious breathing problems" in out
     assert "*  Cement reaching the lungs" in out
     assert "*  Bleeding" not in out
+
+
+def test_aftercare_is_never_refused_by_the_level_limit(run, patient, out_dir):
+    # The procedure has happened: the patient needs the sheet, and its warnings, whatever was done.
+    text = document_text(run, patient, out_dir, "aftercare", comorbidities="copd", levels="T11;T12;L1")
+    assert "new weakness or numbness in your legs" in text
