@@ -84,7 +84,7 @@ def undrawable(text: str) -> str | None:
     return f"has characters no shipped font can print ({shown})"
 
 
-def _runs(text: str) -> list[tuple[bool, str]]:
+def runs(text: str) -> list[tuple[bool, str]]:
     """Split text into (needs_fallback, run) pieces."""
     runs: list[tuple[bool, str]] = []
     for ch in text:
@@ -108,7 +108,7 @@ def _split_text(text: str | None) -> tuple[str | None, list[etree._Element]]:
         return text, []
     lead = None
     made: list[etree._Element] = []
-    for fallback, run in _runs(text):
+    for fallback, run in runs(text):
         if fallback:
             made.append(_font(run))
         elif made:

@@ -103,7 +103,7 @@ class Generator:
         return Built(
             case=case,
             document=self.document,
-            pdf=pdf.rml_to_pdf(root, template),
+            pdf=pdf.rml_to_pdf(root, template, require_scan_code=True),
             file_name=output.file_name(case.mrn, self.document, case.procedure),
             document_id=document_id,
             template_version=self.template_control.version,

@@ -10,7 +10,7 @@ from pathlib import Path
 from lxml import etree
 from z3c.rml import directive, document
 
-from . import fonts
+from . import fonts, scancode
 from .errors import TemplateError
 
 # Elements that run code, write files or configure logging: never in a patient document.
@@ -74,9 +74,17 @@ def _inside(path: Path, root: Path) -> bool:
     return target == root or root in target.parents
 
 
-def rml_to_pdf(root: etree._Element, template: str) -> bytes:
-    """Turn a checked RML tree into PDF bytes; any z3c.rml warning is an error."""
+def rml_to_pdf(root: etree._Element, template: str, require_scan_code: bool = False) -> bytes:
+    """Turn a checked RML tree into PDF bytes; any z3c.rml warning is an error.
+
+    A <scanCode> in the page template is drawn on every page by docgen's own
+    canvas (see scancode.py); patient documents must have one.
+    """
     fonts.register()
+    code = scancode.take(root, template)
+    if code is None and require_scan_code:
+        raise TemplateError(f"{template}: the page template has no <{scancode.ELEMENT}>: "
+                            "every page must carry a scan code")
     fonts.apply_fallback(root)
     collect = _Collect()
     logger = logging.getLogger("z3c.rml")
@@ -85,7 +93,8 @@ def rml_to_pdf(root: etree._Element, template: str) -> bytes:
     propagate, logger.propagate = logger.propagate, False
     try:
         out = io.BytesIO()
-        document.Document(root).process(out)
+        canvas = scancode.canvas_maker(code) if code is not None else None
+        document.Document(root, canvasClass=canvas).process(out)
     except TemplateError:
         raise
     except Exception as exc:  # z3c.rml raises many kinds for bad markup
