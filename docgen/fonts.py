@@ -136,3 +136,35 @@ def apply_fallback(root: etree._Element) -> None:
                     at = parent.index(node) + 1
                     for i, el in enumerate(made):
                         parent.insert(at + i, el)
+
+
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """Width of text as printed, each run in the font that will draw it."""
+    register()
+    suffix = "-Bold" if bold else ""
+    return sum(pdfmetrics.stringWidth(run, (FALLBACK if fallback else MAIN) + suffix, size)
+               for fallback, run in runs(text))
+
+
+def line_count(text: str, size: float, width: float, bold: bool = True) -> int:
+    """How many lines a paragraph of this text needs, wrapped at spaces as ReportLab does.
+
+    Templates use it to size frames whose height is fixed (header, footer), which
+    z3c.rml refuses to overflow. Measured in bold by default, the wider weight, so
+    that the answer is never too small for a line that mixes both.
+    """
+    space = text_width(" ", size, bold)
+    lines, used = 1, 0.0
+    for word in text.split():
+        w = text_width(word, size, bold)
+        if used and used + space + w <= width:
+            used += space + w
+            continue
+        if used:
+            lines += 1
+        # ReportLab splits a word longer than the line over several lines.
+        while w > width:
+            lines += 1
+            w -= width
+        used = w
+    return lines

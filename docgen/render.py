@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 import yaml
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
+from . import fonts
 from .catalogue import Catalogue, Text
 from .control import Control, parse_control
 from .errors import Problem, TemplateError
@@ -42,6 +44,8 @@ def environment(templates: Path) -> jinja2.Environment:
     env.filters["tr"] = _translate
     env.filters["longdate"] = _long_date
     env.filters["number"] = _number
+    # Lines a text needs at a size and width: sizes the fixed header and footer frames.
+    env.filters["lines"] = _lines
     return env
 
 
@@ -60,6 +64,12 @@ def _long_date(context: Any, day: date) -> str:
 @jinja2.pass_context
 def _number(context: Any, value: int) -> str:
     return format_decimal(value, locale=context["locale"])
+
+
+def _lines(text: str, size: float, width: float) -> int:
+    # Text joined in a template is escaped markup; measure what will be printed.
+    plain = text.striptags() if isinstance(text, markupsafe.Markup) else str(text)
+    return fonts.line_count(plain, size, width)
 
 
 def template_control(templates: Path, document: str) -> Control:
