@@ -96,13 +96,14 @@ def runs(text: str) -> list[tuple[bool, str]]:
     return runs
 
 
-def _font(text: str) -> etree._Element:
-    el = etree.Element("font", name=FALLBACK)
+def _font(text: str, bold: bool) -> etree._Element:
+    # <font name=...> resets bold in ReportLab's paragraph parser: name the bold face outright.
+    el = etree.Element("font", name=f"{FALLBACK}-Bold" if bold else FALLBACK)
     el.text = text
     return el
 
 
-def _split_text(text: str | None) -> tuple[str | None, list[etree._Element]]:
+def _split_text(text: str | None, bold: bool) -> tuple[str | None, list[etree._Element]]:
     """Return the leading main-font text and the <font> elements (with tails) that follow it."""
     if not text or all(in_main(ch) for ch in text):
         return text, []
@@ -110,7 +111,7 @@ def _split_text(text: str | None) -> tuple[str | None, list[etree._Element]]:
     made: list[etree._Element] = []
     for fallback, run in runs(text):
         if fallback:
-            made.append(_font(run))
+            made.append(_font(run, bold))
         elif made:
             made[-1].tail = run
         else:
@@ -118,21 +119,55 @@ def _split_text(text: str | None) -> tuple[str | None, list[etree._Element]]:
     return lead, made
 
 
+def _bold_styles(root: etree._Element) -> frozenset[str]:
+    """Names of the paragraph styles whose font, set or inherited, is a bold face."""
+    styles = {el.get("name"): el for el in root.iter("paraStyle")}
+
+    def bold(name: str | None, seen: tuple[str, ...] = ()) -> bool:
+        el = styles.get(name)
+        if el is None or name in seen:
+            return False
+        if el.get("fontName"):
+            return el.get("fontName").endswith("-Bold")
+        return bold(el.get("parent"), (*seen, name))
+
+    return frozenset(name for name in styles if bold(name))
+
+
+def _is_bold(node: etree._Element, para: etree._Element, bold_styles: frozenset[str]) -> bool:
+    """Whether text directly inside node prints bold: the nearest <b> or named font decides."""
+    for el in (node, *node.iterancestors()):
+        if el is para:
+            break
+        if el.tag in ("b", "strong"):
+            return True
+        if el.tag == "font" and el.get("name"):
+            return el.get("name").endswith("-Bold")
+    return para.get("style") in bold_styles
+
+
 def apply_fallback(root: etree._Element) -> None:
-    """Wrap characters the main font lacks in <font name=FALLBACK> inside every paragraph."""
+    """Wrap characters the main font lacks in <font name=FALLBACK> inside every paragraph.
+
+    The fallback's bold face is named where the text around it is bold (a <b>, or
+    a bold paragraph style), so a name keeps its weight across the font switch.
+    """
+    bold_styles = _bold_styles(root)
+    ours = {FALLBACK, f"{FALLBACK}-Bold"}
     for para in root.iter(*PARAGRAPH_TAGS):
         for node in list(para.iter()):
-            already = node.tag == "font" and node.get("name") == FALLBACK
-            lead, made = (node.text, []) if already else _split_text(node.text)
+            already = node.tag == "font" and node.get("name") in ours
+            bold = _is_bold(node, para, bold_styles)
+            lead, made = (node.text, []) if already else _split_text(node.text, bold)
             if made:
                 node.text = lead
                 for i, el in enumerate(made):
                     node.insert(i, el)
             if node is not para:
-                lead, made = _split_text(node.tail)
+                parent = node.getparent()
+                lead, made = _split_text(node.tail, _is_bold(parent, para, bold_styles))
                 if made:
                     node.tail = lead
-                    parent = node.getparent()
                     at = parent.index(node) + 1
                     for i, el in enumerate(made):
                         parent.insert(at + i, el)

@@ -44,6 +44,8 @@ def test_fallback_font_wraps_only_characters_the_main_font_lacks():
     root = etree.fromstring("<document><para>Anna <b>Кузнецова</b> and Nguyễn</para></document>")
     apply_fallback(root)
     wrapped = ["".join(el.itertext()) for el in root.iter("font")]
-    assert all(el.get("name") == FALLBACK for el in root.iter("font"))
+    names = {"".join(el.itertext()): el.get("name") for el in root.iter("font")}
+    # the name keeps its weight: inside <b> the fallback's bold face is named
+    assert names == {"Кузнецова": f"{FALLBACK}-Bold", "ễ": FALLBACK}
     assert "".join(root.find("para").itertext()) == "Anna Кузнецова and Nguyễn"
     assert "Кузнецова" in wrapped and "Anna" not in " ".join(wrapped)
