@@ -4,7 +4,8 @@ Signed pages are scanned back and filed by barcode, so every page needs its own
 code. z3c.rml 5.2 does not evaluate <pageNumber/> inside <barCode>, so the
 template declares the code with a docgen element inside <pageTemplate>:
 
-    <scanCode x="497" y="22" size="56" labelX="491" labelY="24" labelSize="9" labelAlign="right">
+    <scanCode x="493" y="18" size="60" labelX="485" labelY="20" labelSize="10" labelWidth="443"
+              labelAlign="right">
       DOCGEN|{{ case.mrn }}|{{ document }}|{{ document_id }}|p<pageNumber/>
     </scanCode>
 
@@ -28,7 +29,8 @@ from .errors import TemplateError
 ELEMENT = "scanCode"
 LEVELS = ("L", "M", "Q", "H")
 QUIET_ZONE = 4  # modules of white around the code, as the QR standard asks
-_NUMBERS = {"x": None, "y": None, "size": None, "labelX": None, "labelY": None, "labelSize": 9.0}
+_NUMBERS = {"x": None, "y": None, "size": None, "labelX": None, "labelY": None, "labelSize": 9.0,
+            "labelWidth": 0.0}
 _CHOICES = {"level": ("M", LEVELS), "labelAlign": ("left", ("left", "right"))}
 
 
@@ -44,6 +46,7 @@ class ScanCode:
     label_x: float
     label_y: float
     label_size: float
+    label_width: float = 0.0  # the most the label may take; 0: no limit
     level: str = "M"
     label_align: str = "left"
 
@@ -81,6 +84,7 @@ def take(root: etree._Element, template: str) -> ScanCode | None:
     return ScanCode(
         before=before, after=after, x=numbers["x"], y=numbers["y"], size=numbers["size"],
         label_x=numbers["labelX"], label_y=numbers["labelY"], label_size=numbers["labelSize"],
+        label_width=numbers["labelWidth"],
         level=choices["level"], label_align=choices["labelAlign"],
     )
 
@@ -146,12 +150,16 @@ def draw(canvas: Canvas, code: ScanCode, page: int) -> None:
 def _label(canvas: Canvas, code: ScanCode, text: str) -> None:
     # The label may hold a name-like MRN: switch to the fallback font where the main one lacks a glyph.
     runs = [(fonts.FALLBACK if fallback else fonts.MAIN, run) for fallback, run in fonts.runs(text)]
-    width = sum(canvas.stringWidth(run, font, code.label_size) for font, run in runs)
+    size = code.label_size
+    width = sum(canvas.stringWidth(run, font, size) for font, run in runs)
+    if code.label_width and width > code.label_width:
+        # An unusually long MRN: a smaller label rather than one that runs off the page.
+        size, width = size * code.label_width / width, code.label_width
     x = code.label_x - width if code.label_align == "right" else code.label_x
     for font, run in runs:
-        canvas.setFont(font, code.label_size)
+        canvas.setFont(font, size)
         canvas.drawString(x, code.label_y, run)
-        x += canvas.stringWidth(run, font, code.label_size)
+        x += canvas.stringWidth(run, font, size)
 
 
 class ScanCodeCanvas(Canvas):
