@@ -10,6 +10,7 @@ draw is refused when the record is validated.
 from __future__ import annotations
 
 import functools
+import unicodedata
 from pathlib import Path
 
 from lxml import etree
@@ -76,12 +77,29 @@ def in_main(ch: str) -> bool:
 
 
 def undrawable(text: str) -> str | None:
-    """Why the shipped fonts cannot print this text, or None when they can."""
+    """Why the shipped fonts cannot print this text, or None when they can.
+
+    A glyph is not enough for right-to-left scripts: ReportLab lays text out left
+    to right without shaping, so Hebrew or Arabic would print reversed and, for
+    Arabic, with unjoined letters. Refused too, rather than a wrong name printed; so
+    are characters beyond U+FFFF (most emoji), which would not read back.
+    """
     missing = [ch for ch in text if not (in_main(ch) or ord(ch) in _coverage(FALLBACK))]
-    if not missing:
-        return None
-    shown = ", ".join(f"U+{ord(ch):04X}" for ch in dict.fromkeys(missing))
-    return f"has characters no shipped font can print ({shown})"
+    if missing:
+        return f"has characters no shipped font can print ({_codes(missing)})"
+    astral = [ch for ch in text if ord(ch) > 0xFFFF]
+    if astral:
+        # ReportLab writes their text map as an odd-length hex string: the PDF would show
+        # the glyph but copy, search and screen readers would get another character.
+        return f"has characters beyond U+FFFF that would not read back from the PDF ({_codes(astral)})"
+    backwards = [ch for ch in text if unicodedata.bidirectional(ch) in ("R", "AL", "AN")]
+    if backwards:
+        return f"has right-to-left characters docgen cannot print in the right order ({_codes(backwards)})"
+    return None
+
+
+def _codes(chars: list[str]) -> str:
+    return ", ".join(f"U+{ord(ch):04X}" for ch in dict.fromkeys(chars))
 
 
 def runs(text: str) -> list[tuple[bool, str]]:
