@@ -10,6 +10,7 @@ draw is refused when the record is validated.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from pathlib import Path
 
@@ -191,6 +192,10 @@ def apply_fallback(root: etree._Element) -> None:
                         parent.insert(at + i, el)
 
 
+# Where ReportLab may break a line: ordinary white space, never a no-break space.
+_BREAKS = re.compile(r"[ \t\n\r\f\v]+")
+
+
 def text_width(text: str, size: float, bold: bool = False) -> float:
     """Width of text as printed, each run in the font that will draw it."""
     register()
@@ -208,7 +213,9 @@ def line_count(text: str, size: float, width: float, bold: bool = True) -> int:
     """
     space = text_width(" ", size, bold)
     lines, used = 1, 0.0
-    for word in text.split():
+    for word in _BREAKS.split(text):
+        if not word:
+            continue
         w = text_width(word, size, bold)
         if used and used + space + w <= width:
             used += space + w

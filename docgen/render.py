@@ -21,6 +21,7 @@ from .errors import Problem, TemplateError
 
 TEMPLATE_SUFFIX = ".rml.j2"
 # Document control sits in a Jinja comment at the top of every template.
+_TAG = re.compile(r"<[^>]*>")
 _CONTROL = re.compile(r"\A\{#---\n(.*?)\n---#\}", re.S)
 
 
@@ -68,7 +69,8 @@ def _number(context: Any, value: int) -> str:
 
 def _lines(text: str, size: float, width: float) -> int:
     # Text joined in a template is escaped markup; measure what will be printed.
-    plain = text.striptags() if isinstance(text, markupsafe.Markup) else str(text)
+    # (Markup.striptags would also turn no-break spaces into breakable ones.)
+    plain = markupsafe.Markup(_TAG.sub("", text)).unescape() if isinstance(text, markupsafe.Markup) else str(text)
     return fonts.line_count(plain, size, width)
 
 

@@ -218,6 +218,17 @@ def test_body_is_left_aligned_with_a_ragged_right_edge(documents):
         assert len({round(ln["x1"]) for ln in paragraph_lines}) > len(paragraph_lines) // 2
 
 
+def test_no_page_ends_with_a_heading(variant):
+    _, large, _, path = variant
+    heading = (16 if large else 12) + 3
+    with pdfplumber.open(str(path)) as pdf:
+        for page in pdf.pages:
+            top, bottom = rules(page)
+            body = [c for c in page.chars if top < c["top"] and c["bottom"] < bottom and c["text"].strip()]
+            last = max(body, key=lambda c: c["bottom"])
+            assert round(last["size"]) != heading, page.page_number
+
+
 def test_large_print_from_the_command_line(run, patient, out_dir):
     result = run("aftercare", patient(), "-o", out_dir, "--large-print")
     assert result.exit_code == 0, result.output
