@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import re
 from datetime import date
 from pathlib import Path
@@ -70,7 +71,7 @@ def _number(context: Any, value: int) -> str:
 def _lines(text: str, size: float, width: float) -> int:
     # Text joined in a template is escaped markup; measure what will be printed.
     # (Markup.striptags would also turn no-break spaces into breakable ones.)
-    plain = markupsafe.Markup(_TAG.sub("", text)).unescape() if isinstance(text, markupsafe.Markup) else str(text)
+    plain = html.unescape(_TAG.sub("", text)) if isinstance(text, markupsafe.Markup) else str(text)
     return fonts.line_count(plain, size, width)
 
 
