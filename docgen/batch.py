@@ -43,7 +43,7 @@ from .tables import Table, open_table
 
 MANIFEST = "manifest.csv"
 ERRORS = "errors.csv"
-MANIFEST_COLUMNS = ("row", "mrn", "document", "file", "pages", "sha256", "template_version",
+MANIFEST_COLUMNS = ("row", "mrn", "document", "document_id", "file", "pages", "sha256", "template_version",
                     "catalogue_version", "status", "reason")
 ERROR_COLUMNS = ("row", "mrn", "field", "reason")
 WRITTEN, SKIPPED, REFUSED = "written", "skipped-existing", "refused"
@@ -173,6 +173,7 @@ class RowResult:
     mrn: str
     document: str
     status: str
+    document_id: str = ""  # as in the footer and the scan code on every page
     file: str = ""
     pages: int | None = None
     sha256: str = ""
@@ -182,7 +183,7 @@ class RowResult:
     problems: tuple[Problem, ...] = ()
 
     def manifest_line(self) -> list[str]:
-        return [str(self.row), self.mrn, self.document, self.file,
+        return [str(self.row), self.mrn, self.document, self.document_id, self.file,
                 "" if self.pages is None else str(self.pages), self.sha256,
                 self.template_version, self.catalogue_version, self.status, self.reason]
 
@@ -260,6 +261,7 @@ class Batch:
                 if result.status == SKIPPED and result.sha256:
                     old = previous.get(result.file)
                     if old and old["sha256"] == result.sha256:
+                        result.document_id = old.get("document_id", "")
                         result.template_version = old["template_version"]
                         result.catalogue_version = old["catalogue_version"]
                 reports.add(result)
@@ -383,7 +385,8 @@ def produce(generator: Generator, case: Case, folder: Path) -> RowResult:
         return refuse(Problem(case.source, "", f"could not be made ({type(exc).__name__}); "
                               "please report this", case.row))
     reason = f"override: {built.override}" if built.override else ""
-    return RowResult(case.row or 0, case.mrn, generator.document, WRITTEN, file=built.file_name,
+    return RowResult(case.row or 0, case.mrn, generator.document, WRITTEN,
+                     document_id=built.document_id, file=built.file_name,
                      pages=page_count(built.pdf), sha256=hashlib.sha256(built.pdf).hexdigest(),
                      template_version=built.template_version,
                      catalogue_version=built.catalogue_version, reason=reason)

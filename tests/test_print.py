@@ -7,6 +7,7 @@ read with pdfplumber. The documents are built once per module and shared.
 
 from __future__ import annotations
 
+import csv
 import functools
 import itertools
 import shutil
@@ -160,6 +161,27 @@ def test_same_input_gives_the_same_pdf_and_codes(generators, documents, tmp_path
 def test_document_ids_differ_between_documents_and_print_sizes(documents):
     ids = {built.document_id for built, _ in documents.values()}
     assert len(ids) == len(documents)
+
+
+def test_batch_manifest_records_the_id_each_page_carries(run, tmp_path, out_dir):
+    listing = tmp_path / "list.csv"
+    rows = [{**BASE_PATIENT, "mrn": f"TEST-{i}", "large_print": large} for i, large in ((1, "no"), (2, "yes"))]
+    with listing.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    for _ in range(2):  # the second run leaves the files and still records their ids
+        result = run("batch", listing, "--document", "aftercare", "-o", out_dir, "--jobs", "1")
+        assert result.exit_code == 0, result.output
+        with (out_dir / "manifest.csv").open(encoding="utf-8-sig", newline="") as handle:
+            lines = list(csv.DictReader(handle))
+        assert len(lines) == 2
+        for line in lines:
+            codes = scan(out_dir / line["file"], corner=True)
+            assert len(line["document_id"]) == 12
+            assert codes == tuple((f"DOCGEN|{line['mrn']}|aftercare|{line['document_id']}|p{n}",)
+                                  for n in range(1, len(codes) + 1))
+        scan.cache_clear()
 
 
 def qr_box(page) -> tuple[float, float, float, float]:
