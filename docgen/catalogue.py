@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ RULES_FILE = "rules.yaml"
 CONDITIONS = ("document", "procedure", "indication", "comorbidities_any", "levels_at_least", "age_under")
 SECTIONS = ("procedure", "benefits", "before", "aftercare_medicines")
 SIGNATURES = ("parental_responsibility",)
+SOURCE_LANGUAGE = "en"  # the catalogue is written in English; other languages are translations
 UNKNOWN_BAND = "not_known"  # no published rate: said in words, never as an invented number
 
 
@@ -77,6 +78,9 @@ class Catalogue:
     risks: tuple[Risk, ...]
     rules: tuple[Rule, ...]
     controls: tuple[Control, ...]
+    # Document control of the catalogue's text in each language other than English: a
+    # translation is reviewed (by a qualified medical translator) apart from the English.
+    translation_controls: Mapping[str, Control] = field(default_factory=dict)
 
     @property
     def version(self) -> str:
@@ -124,6 +128,9 @@ class _Checker:
         for lang in self.languages:
             if not isinstance(value.get(lang), str) or not value[lang].strip():
                 self.problem(file, f"{name}.{lang}", "missing text")
+        for lang in value:
+            if lang not in self.languages:
+                self.problem(file, f"{name}.{lang}", f"language not listed under languages in {INDEX_FILE}")
         return {str(k): " ".join(str(v).split()) for k, v in value.items()}
 
     def texts(self, file: str, name: str, value: Any) -> dict[str, Text]:
@@ -159,6 +166,7 @@ def load_catalogue(folder: Path) -> Catalogue:
     else:
         check.problem(INDEX_FILE, "languages", "expected a list of language codes")
     control = check.control(INDEX_FILE, index)
+    translation_controls = _translation_controls(check, index.get("translations"))
     indications = check.texts(INDEX_FILE, "indications", index.get("indications"))
     comorbidities = check.texts(INDEX_FILE, "comorbidities", index.get("comorbidities"))
     bands = check.texts(INDEX_FILE, "bands", index.get("bands"))
@@ -215,7 +223,30 @@ def load_catalogue(folder: Path) -> Catalogue:
         risks=tuple(sorted(risks, key=lambda r: r.order)),
         rules=rules,
         controls=tuple(controls),
+        translation_controls=translation_controls,
     )
+
+
+def _translation_controls(check: _Checker, raw: Any) -> dict[str, Control]:
+    """`translations: {es: {version, status, approved_by, approved_on, review_due}}` in the index."""
+    raw = raw if isinstance(raw, dict) else {}
+    controls = {}
+    for lang in check.languages:
+        if lang == SOURCE_LANGUAGE:
+            continue
+        entry = raw.get(lang)
+        if not isinstance(entry, dict):
+            check.problem(INDEX_FILE, f"translations.{lang}",
+                          "missing (document control of the catalogue's text in this language)")
+            continue
+        control = parse_control(entry, f"risks/{INDEX_FILE} ({lang} translation)",
+                                lambda n, r, lang=lang: check.problem(INDEX_FILE, f"translations.{lang}.{n}", r))
+        if control is not None:
+            controls[lang] = control
+    for lang in raw:
+        if lang not in check.languages or lang == SOURCE_LANGUAGE:
+            check.problem(INDEX_FILE, f"translations.{lang}", "not a translated language listed under languages")
+    return controls
 
 
 def _risk(check: _Checker, file: str, bands, sources) -> tuple[Risk | None, Control | None]:

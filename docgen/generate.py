@@ -9,8 +9,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from . import fonts, output, pdf, render, resources
-from .catalogue import Catalogue, load_catalogue
+from . import fonts, output, pdf, render, resources, translations
+from .catalogue import SOURCE_LANGUAGE, Catalogue, load_catalogue
 from .control import Control
 from .errors import ContentControlError, Problem, SafetyRefusal
 from .records import DOCUMENTS, Case, parse_case, read_record_file
@@ -54,24 +54,33 @@ class Generator:
         self.options = options or Options()
         self.catalogue: Catalogue = load_catalogue(self.options.risks)
         self.site: Site = load_site(self.options.templates)
-        self.template_control: Control = render.template_control(self.options.templates, document)
-        self.draft = self._check_content(date.today())
+        # The document's own template first: its version is the one printed in the footer.
+        self.template_controls = render.template_controls(self.options.templates, document)
+        self.template_control: Control = self.template_controls[0]
+        self.draft = self._check_content(
+            (*self.template_controls, *self.catalogue.controls), date.today())
+        self._language_draft: dict[str, bool] = {}
         fonts.register()
 
-    def _check_content(self, today: date) -> bool:
+    def _check_content(self, controls, today: date) -> bool:
         """Refuse draft, retired or out-of-review content unless --allow-draft; True if any."""
-        unfit = [
-            reason
-            for control in (self.template_control, *self.catalogue.controls)
-            if (reason := control.unfit_reason(today))
-        ]
+        unfit = [reason for control in controls if (reason := control.unfit_reason(today))]
         if unfit and not self.options.allow_draft:
             raise ContentControlError(
-                f"{unfit[0]}: content not approved for patients"
-                + (f" (and {len(unfit) - 1} more)" if len(unfit) > 1 else "")
-                + "; use --allow-draft to print it marked DRAFT"
+                "; ".join(unfit) + ": content not approved for patients"
+                "; use --allow-draft to print it marked DRAFT - NOT FOR CLINICAL USE"
             )
         return bool(unfit)
+
+    def language_draft(self, language: str) -> bool:
+        """Check the translation of the templates and catalogue into this language, once per run."""
+        if language not in self._language_draft:
+            controls = []
+            if language != SOURCE_LANGUAGE:
+                controls = [translations.translation_control(self.options.templates, language),
+                            self.catalogue.translation_controls[language]]
+            self._language_draft[language] = self._check_content(controls, date.today())
+        return self._language_draft[language]
 
     def case(self, raw: Mapping[str, Any], source: str, row: int | None = None,
              strict_fields: bool = True) -> Case:
@@ -95,8 +104,9 @@ class Generator:
                         case.row)
                 for rule in tailoring.refusals
             ])
+        draft = self.draft or self.language_draft(case.language)
         document_id = self._document_id(case, override)
-        context = self._context(case, tailoring, document_id, override)
+        context = self._context(case, tailoring, document_id, override, draft)
         template = str(self.options.templates / render.template_name(self.document))
         rml = render.render_rml(self.options.templates, self.document, context)
         root = pdf.parse_rml(rml, template, [self.options.templates, fonts.FONT_DIR])
@@ -118,7 +128,7 @@ class Generator:
         return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:12].upper()
 
     def _context(self, case: Case, tailoring: Tailoring, document_id: str,
-                 override: str | None) -> dict[str, Any]:
+                 override: str | None, draft: bool) -> dict[str, Any]:
         used = dict.fromkeys(t.likelihood.source for t in tailoring.risks)
         return {
             "case": case,
@@ -139,7 +149,7 @@ class Generator:
             "template_version": self.template_control.version,
             "catalogue_version": self.catalogue.version,
             "document_id": document_id,
-            "draft": self.draft,
+            "draft": draft,
             "override": override if tailoring.refusals else None,
         }
 

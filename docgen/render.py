@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta
 import markupsafe
 import yaml
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
-from . import fonts
+from . import fonts, translations
 from .catalogue import Catalogue, Text
 from .control import Control, parse_control
 from .errors import Problem, TemplateError
@@ -31,18 +32,19 @@ def template_name(document: str) -> str:
 
 
 @functools.cache
-def environment(templates: Path) -> jinja2.Environment:
-    """One Jinja environment per templates folder, so compiled templates are reused across a batch."""
+def environment(templates: Path, language: str = translations.SOURCE_LANGUAGE) -> jinja2.Environment:
+    """One Jinja environment per (templates folder, language): compiled templates and the
+    language's gettext catalogue are loaded once and reused across a batch."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates)),
         autoescape=True,  # every template produces XML; patient text must print literally
         undefined=jinja2.StrictUndefined,  # a missing detail is an error, never a blank on a form
         extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
+        trim_blocks=True,  # translations.OPTIONS_MAP extracts messages with the same options
         lstrip_blocks=True,
         auto_reload=False,
     )
-    env.install_null_translations(newstyle=True)
+    env.install_gettext_translations(translations.load(templates, language), newstyle=True)
     env.filters["tr"] = _translate
     env.filters["longdate"] = _long_date
     env.filters["number"] = _number
@@ -77,14 +79,47 @@ def _lines(text: str, size: float, width: float) -> int:
 
 def template_control(templates: Path, document: str) -> Control:
     """Read the document-control block of a document's template."""
-    name = template_name(document)
-    path = templates / name
+    return read_control(templates, template_name(document))
+
+
+def template_controls(templates: Path, document: str) -> tuple[Control, ...]:
+    """Document control of a document's template and of every template it extends, imports or
+    includes (the page layout and shared blocks print on the same form), the document's first."""
+    names = [template_name(document)]
+    seen: set[str] = set()
+    while names:
+        name = names.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        names.extend(referenced(templates, name))
+    return tuple(read_control(templates, name) for name in
+                 [template_name(document)] + sorted(seen - {template_name(document)}))
+
+
+def referenced(templates: Path, name: str) -> list[str]:
+    """The templates one template extends, imports or includes by a fixed name."""
+    source = _read(templates / name)
     try:
-        source = path.read_text(encoding="utf-8")
+        ast = environment(templates).parse(source, name)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"{templates / name}: line {exc.lineno}: {exc.message}") from None
+    return [n for n in jinja2.meta.find_referenced_templates(ast) if n is not None]
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise TemplateError(f"{path}: template not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TemplateError(f"{path}: cannot be read: {exc}") from None
+
+
+def read_control(templates: Path, name: str) -> Control:
+    """Read the document-control block {#--- YAML ---#} at the top of one template."""
+    path = templates / name
+    source = _read(path)
     match = _CONTROL.match(source)
     if not match:
         raise TemplateError(f"{path}: missing the document-control block {{#--- ... ---#}} at the top")
@@ -103,7 +138,7 @@ def template_control(templates: Path, document: str) -> Control:
 def render_rml(templates: Path, document: str, context: dict[str, Any]) -> str:
     """Render one document's template to RML text."""
     name = template_name(document)
-    env = environment(templates)
+    env = environment(templates, context["language"])
     try:
         return env.get_template(name).render(context)
     except jinja2.UndefinedError as exc:

@@ -46,7 +46,7 @@ def test_consent_form_content(run, patient, out_dir, procedure):
     assert "T11, T12 (2 bones)" in text
     assert ("balloon is blown up" in text) == (procedure == "kyphoplasty")
     for part in ["sedation", "local anaesthetic", "about 1 hour for each bone",
-                 "No treatment", "back brace", "Physiotherapy", "Pain medicine",
+                 "No treatment", "back brace", "physiotherapy", "Pain medicine",
                  "If you do not have the treatment", "questions you want to ask",
                  "anything you do not want done", "I agree to have the treatment",
                  "Responsible clinician", "Dr Test Clinician", "Witness", "Interpreter",
@@ -63,7 +63,7 @@ def test_aftercare_sheet_content(run, patient, out_dir, procedure):
     text = flat(" ".join(pages_text(path)))
     assert "On 20 November 2026 you had a " + procedure.capitalize() in text
     for part in ["lay flat on your back", "Nurses watched you", "Keep the dressing clean and dry",
-                 "usual activities", "up to 3 months", "blood thinners, start them again only when the team",
+                 "usual things again", "up to 3 months", "blood thinners, start them again only when the team",
                  "new weakness or numbness in your legs", "control your bladder or bowels",
                  "chest pain", "short of breath", "fever", "red, hot, swollen or leaking",
                  "sudden, bad new back pain", "Phone 999", "01632 960 000", "01632 960 001",
