@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, check, listing
+from . import __version__, check, listing, resources, translations
 from .batch import Batch
 from .generate import Generator, Options, generate
 from .records import DOCUMENTS, PROCEDURES, parse_case, read_record_file
@@ -207,3 +207,23 @@ def risks(procedure, patient, content):
                           vocabulary=generator.catalogue.vocabulary, can_draw=None)
         lines = listing.patient_lines(generator.catalogue, case)
     click.echo("\n".join(lines))
+
+
+@main.command()
+@click.option("--templates", type=click.Path(file_okay=False, path_type=Path),
+              help="Templates folder whose messages to update (default: the shipped one).")
+def messages(templates):
+    """Re-extract template text, update every language's .po and compile its .mo.
+
+    \b
+    Run it after editing the English text of a template, then give the new
+    (empty or fuzzy) entries in templates/locale/LANG/LC_MESSAGES/docgen.po to a
+    translator, and run it again to compile their work.
+    A new language: create templates/locale/LANG/LC_MESSAGES/ and run it.
+
+    \b
+    Example:
+      docgen messages --templates templates/
+    """
+    for line in translations.update(templates or resources.default_templates()):
+        click.echo(line)

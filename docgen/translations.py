@@ -194,5 +194,9 @@ def problems(templates: Path, language: str) -> list[str]:
 
 
 def _strings(catalog: Catalog) -> dict:
-    return {m.id: m.string for m in catalog if m.id and not m.fuzzy and _complete(m.string)}
+    def plain(value):
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    return {plain(m.id): plain(m.string) for m in catalog
+            if m.id and not m.fuzzy and _complete(m.string)}
 
