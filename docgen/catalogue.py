@@ -228,7 +228,7 @@ def load_catalogue(folder: Path) -> Catalogue:
 
 
 def _translation_controls(check: _Checker, raw: Any) -> dict[str, Control]:
-    """`translations: {es: {version, status, approved_by, approved_on, review_due}}` in the index."""
+    """`translations: {es: {version, status, approved_by, ...}}` in the index: one per language."""
     raw = raw if isinstance(raw, dict) else {}
     controls = {}
     for lang in check.languages:
@@ -240,12 +240,14 @@ def _translation_controls(check: _Checker, raw: Any) -> dict[str, Control]:
                           "missing (document control of the catalogue's text in this language)")
             continue
         control = parse_control(entry, f"risks/{INDEX_FILE} ({lang} translation)",
-                                lambda n, r, lang=lang: check.problem(INDEX_FILE, f"translations.{lang}.{n}", r))
+                                lambda n, r, lang=lang: check.problem(
+                                    INDEX_FILE, f"translations.{lang}.{n}", r))
         if control is not None:
             controls[lang] = control
     for lang in raw:
         if lang not in check.languages or lang == SOURCE_LANGUAGE:
-            check.problem(INDEX_FILE, f"translations.{lang}", "not a translated language listed under languages")
+            check.problem(INDEX_FILE, f"translations.{lang}",
+                          "not a translated language listed under languages")
     return controls
 
 

@@ -43,15 +43,18 @@ def sample_records(procedure: str, language: str, large_print: bool) -> list[dic
     (lung disease with 3 levels overridden, blood thinners, a tumour, under 18)."""
     plain = sample_record(procedure, language, large_print)
     young = (date.today() - timedelta(days=16 * 366)).isoformat()
-    return [plain, {
-        **plain,
-        "mrn": "SAMPLE-0002",
-        "date_of_birth": young,
-        "levels": "T10;T11;T12",
-        "indication": "metastasis",
-        "comorbidities": "copd;anticoagulants",
-        "override": "Sample reason: the team agreed to treat 3 levels",
-    }]
+    return [
+        plain,
+        {
+            **plain,
+            "mrn": "SAMPLE-0002",
+            "date_of_birth": young,
+            "levels": "T10;T11;T12",
+            "indication": "metastasis",
+            "comorbidities": "copd;anticoagulants",
+            "override": "Sample reason: the team agreed to treat 3 levels",
+        },
+    ]
 
 
 @dataclass
@@ -66,12 +69,13 @@ class Report:
             self.problems.append(text)
 
     def error(self, exc: DocgenError, prefix: str = "") -> None:
-        for text in ([str(p) for p in exc.problems] or [exc.message]):
+        for text in [str(p) for p in exc.problems] or [exc.message]:
             self.problem(prefix + text)
 
 
-def run(templates: Path | None = None, risks: Path | None = None,
-        today: date | None = None) -> Report:
+def run(
+    templates: Path | None = None, risks: Path | None = None, today: date | None = None
+) -> Report:
     """Check all content; an empty ``problems`` list means it is fit to give to patients."""
     templates = templates or resources.default_templates()
     risks = risks or resources.default_risks()
@@ -92,14 +96,18 @@ def run(templates: Path | None = None, risks: Path | None = None,
 
 def _control(report: Report, control: Control, today: date) -> None:
     """An approved, in-date control is fine; anything else is a problem, named by its item."""
-    if (reason := control.unfit_reason(today)):
+    if reason := control.unfit_reason(today):
         report.problem(f"{reason}: not fit to give to patients")
     if control.approved_on > today:
-        report.problem(f"{control.item}: approved_on {control.approved_on.isoformat()} is in the future")
+        report.problem(
+            f"{control.item}: approved_on {control.approved_on.isoformat()} is in the future"
+        )
     if control.review_due <= control.approved_on:
         report.problem(f"{control.item}: review_due is not after approved_on")
     elif control.status == "approved" and today <= control.review_due < today + REVIEW_WARNING:
-        report.lines.append(f"note: {control.item} is due for review on {control.review_due.isoformat()}")
+        report.lines.append(
+            f"note: {control.item} is due for review on {control.review_due.isoformat()}"
+        )
 
 
 def _catalogue(report: Report, risks: Path, today: date) -> Catalogue | None:
@@ -134,7 +142,9 @@ def _templates(report: Report, templates: Path, today: date) -> None:
         except DocgenError as exc:
             report.error(exc)
         try:
-            render.environment(templates).parse((templates / name).read_text(encoding="utf-8"), name)
+            render.environment(templates).parse(
+                (templates / name).read_text(encoding="utf-8"), name
+            )
         except jinja2.TemplateSyntaxError as exc:
             report.problem(f"{templates / name}: line {exc.lineno}: {exc.message}")
         except (OSError, UnicodeDecodeError) as exc:
@@ -157,8 +167,10 @@ def _translations(report: Report, templates: Path, languages, today: date) -> No
             report.error(exc)
     for language in translations.catalogue_languages(templates):
         if language not in languages:
-            report.lines.append(f"note: {translations.locale_dir(templates) / language}: "
-                                "language not listed under languages in risks/catalogue.yaml; not used")
+            report.lines.append(
+                f"note: {translations.locale_dir(templates) / language}: "
+                "language not listed under languages in risks/catalogue.yaml; not used"
+            )
 
 
 def _reading_level(report: Report, catalogue: Catalogue, templates: Path) -> None:
@@ -167,13 +179,17 @@ def _reading_level(report: Report, catalogue: Catalogue, templates: Path) -> Non
     except DocgenError as exc:
         report.error(exc)
         messages = []
-    report.lines.append(f"Reading level (Flesch-Kincaid grade, at most {readability.MAX_GRADE:g}; "
-                        f"texts under {readability.MIN_WORDS} words are labels and not graded):")
+    report.lines.append(
+        f"Reading level (Flesch-Kincaid grade, at most {readability.MAX_GRADE:g}; "
+        f"texts under {readability.MIN_WORDS} words are labels and not graded):"
+    )
     for grade in readability.grades(catalogue, messages):
         report.lines.append(f"  {grade}")
         if grade.too_hard:
-            report.problem(f"{grade.item}: English text is at grade {grade.grade:g}, over grade "
-                           f"{readability.MAX_GRADE:g}: {grade.text!r}")
+            report.problem(
+                f"{grade.item}: English text is at grade {grade.grade:g}, over grade "
+                f"{readability.MAX_GRADE:g}: {grade.text!r}"
+            )
 
 
 def _render_all(report: Report, templates: Path, risks: Path, catalogue: Catalogue) -> None:
@@ -197,8 +213,13 @@ def _render_all(report: Report, templates: Path, risks: Path, catalogue: Catalog
                     generator.build(generator.case(raw, source="sample record"))
                     count += 1
                 except DocgenError as exc:
-                    report.error(exc, f"{document}/{procedure}/{language}"
-                                      f"{'/large print' if large_print else ''}/{raw['mrn']}: ")
-    report.lines.append(f"Rendered {count} sample documents "
-                        f"({', '.join(DOCUMENTS)} x {', '.join(PROCEDURES)} x "
-                        f"{', '.join(catalogue.languages)} x standard and large print x 2 patients)")
+                    report.error(
+                        exc,
+                        f"{document}/{procedure}/{language}"
+                        f"{'/large print' if large_print else ''}/{raw['mrn']}: ",
+                    )
+    report.lines.append(
+        f"Rendered {count} sample documents "
+        f"({', '.join(DOCUMENTS)} x {', '.join(PROCEDURES)} x "
+        f"{', '.join(catalogue.languages)} x standard and large print x 2 patients)"
+    )

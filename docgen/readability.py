@@ -35,7 +35,9 @@ class Grade:
         return self.graded and self.grade > MAX_GRADE
 
     def __str__(self) -> str:
-        verdict = ("OVER GRADE 8" if self.too_hard else "ok") if self.graded else "label, not graded"
+        verdict = (
+            ("OVER GRADE 8" if self.too_hard else "ok") if self.graded else "label, not graded"
+        )
         short = self.text if len(self.text) <= 60 else self.text[:57] + "..."
         return f"grade {self.grade:5.1f}  {verdict:17}  {self.item}: {short}"
 
@@ -43,7 +45,9 @@ class Grade:
 def grade(item: str, text: str) -> Grade:
     # A placeholder stands for a name, a date or a number: count it as one short word.
     plain = _PLACEHOLDER.sub("it", text)
-    return Grade(item, text, textstat.lexicon_count(plain), round(textstat.flesch_kincaid_grade(plain), 1))
+    return Grade(
+        item, text, textstat.lexicon_count(plain), round(textstat.flesch_kincaid_grade(plain), 1)
+    )
 
 
 def catalogue_texts(catalogue: Catalogue) -> Iterator[tuple[str, Text]]:

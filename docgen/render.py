@@ -32,7 +32,8 @@ def template_name(document: str) -> str:
 
 
 @functools.cache
-def environment(templates: Path, language: str = translations.SOURCE_LANGUAGE) -> jinja2.Environment:
+def environment(templates: Path,
+                language: str = translations.SOURCE_LANGUAGE) -> jinja2.Environment:
     """One Jinja environment per (templates folder, language): compiled templates and the
     language's gettext catalogue are loaded once and reused across a batch."""
     env = jinja2.Environment(

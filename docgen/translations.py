@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 from babel.support import Translations
@@ -23,11 +24,30 @@ from .errors import Problem, TemplateError
 DOMAIN = "docgen"
 LOCALE_DIR = "locale"
 CONTROL_FILE = "control.yaml"  # document control of one language's translation
-# The same options the runtime Jinja environment uses (render.environment), so that
-# extracted message ids are exactly the strings the templates ask for.
+MAPPING_FILE = "babel.cfg"  # in the templates folder: how template text is extracted
+# Used when a templates folder has no babel.cfg: the same options as the runtime Jinja
+# environment (render.environment), so extracted ids are exactly what templates look up.
 METHOD_MAP = [("**.rml.j2", "jinja2.ext.babel_extract")]
-OPTIONS_MAP = {"**.rml.j2": {"trim_blocks": "true", "lstrip_blocks": "true",
-                             "newstyle_gettext": "true", "silent": "false"}}
+OPTIONS_MAP = {
+    "**.rml.j2": {
+        "trim_blocks": "true",
+        "lstrip_blocks": "true",
+        "newstyle_gettext": "true",
+        "silent": "false",
+    }
+}
+
+
+def mapping(templates: Path) -> tuple[list, dict]:
+    """Babel's method and options maps, from templates/babel.cfg when there is one."""
+    path = templates / MAPPING_FILE
+    if not path.is_file():
+        return METHOD_MAP, OPTIONS_MAP
+    try:
+        with path.open(encoding="utf-8") as fp:
+            return parse_mapping_cfg(fp, str(path))
+    except Exception as exc:  # noqa: BLE001 - configparser raises several kinds
+        raise TemplateError(f"{path}: cannot be read: {exc}") from None
 
 
 def locale_dir(templates: Path) -> Path:
@@ -61,8 +81,10 @@ def load(templates: Path, language: str) -> gettext.NullTranslations:
     if not path.is_file():
         if language == SOURCE_LANGUAGE:
             return gettext.NullTranslations()
-        raise TemplateError(f"{path}: no compiled translations for language {language!r} "
-                            "(write the .po and run `docgen messages`)")
+        raise TemplateError(
+            f"{path}: no compiled translations for language {language!r} "
+            "(write the .po and run `docgen messages`)"
+        )
     try:
         with path.open("rb") as fp:
             return Translations(fp, domain=DOMAIN)
@@ -76,13 +98,17 @@ def translation_control(templates: Path, language: str) -> Control:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise TemplateError(f"{path}: missing (document control of the {language!r} translation)") from None
+        raise TemplateError(
+            f"{path}: missing (document control of the {language!r} translation)"
+        ) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise TemplateError(f"{path}: cannot be read: {' '.join(str(exc).split())[:200]}") from None
     problems: list[Problem] = []
-    control = parse_control(data if isinstance(data, dict) else {},
-                            f"templates/{LOCALE_DIR}/{language} (translation)",
-                            lambda n, r: problems.append(Problem(str(path), n, r)))
+    control = parse_control(
+        data if isinstance(data, dict) else {},
+        f"templates/{LOCALE_DIR}/{language} (translation)",
+        lambda n, r: problems.append(Problem(str(path), n, r)),
+    )
     if control is None:
         raise TemplateError("; ".join(map(str, problems)), tuple(problems))
     return control
@@ -108,7 +134,7 @@ def extract(templates: Path) -> Catalog:
     """Every translatable message in the templates, as a Babel catalogue (the .pot)."""
     catalog = Catalog(project="docgen", domain=DOMAIN, fuzzy=False)
     try:
-        found = list(extract_from_dir(str(templates), METHOD_MAP, OPTIONS_MAP))
+        found = list(extract_from_dir(str(templates), *mapping(templates)))
     except Exception as exc:  # noqa: BLE001 - a broken template can raise anything Jinja raises
         raise TemplateError(f"{templates}: cannot extract messages: {exc}") from None
     for filename, lineno, message, comments, context in found:
@@ -123,7 +149,7 @@ def messages(templates: Path) -> Iterator[Message]:
 
 
 def update(templates: Path) -> list[str]:
-    """Re-extract the .pot, merge it into every language's .po, compile each .mo. One line per language."""
+    """Re-extract the .pot, merge it into every language's .po, compile each .mo; report each."""
     template = extract(templates)
     pot = pot_path(templates)
     pot.parent.mkdir(parents=True, exist_ok=True)
@@ -177,8 +203,10 @@ def problems(templates: Path, language: str) -> list[str]:
         if entry is None or not _complete(entry.string):
             found.append(f"{path}: no {language!r} translation for {message.singular!r} ({where})")
         elif entry.fuzzy:
-            found.append(f"{path}: {language!r} translation of {message.singular!r} is marked fuzzy "
-                         f"(a translator must confirm it) ({where})")
+            found.append(
+                f"{path}: {language!r} translation of {message.singular!r} is marked fuzzy "
+                f"(a translator must confirm it) ({where})"
+            )
     for entry, errors in catalog.check():
         for error in errors:
             found.append(f"{path}: {entry.id!r}: {error}")
@@ -197,6 +225,8 @@ def _strings(catalog: Catalog) -> dict:
     def plain(value):
         return tuple(value) if isinstance(value, list | tuple) else value
 
-    return {plain(m.id): plain(m.string) for m in catalog
-            if m.id and not m.fuzzy and _complete(m.string)}
-
+    return {
+        plain(m.id): plain(m.string)
+        for m in catalog
+        if m.id and not m.fuzzy and _complete(m.string)
+    }

@@ -1,4 +1,4 @@
-"""Document control and `docgen check`, each case in a temporary copy of the shipped templates/ and risks/."""
+"""Document control and `docgen check`, each case in a copy of the shipped templates/ and risks/."""
 
 import re
 import shutil
@@ -17,8 +17,11 @@ def content(tmp_path):
     """Copies of the shipped templates/ and risks/, and the options that point at them."""
     templates = shutil.copytree(resources.default_templates(), tmp_path / "templates")
     risks = shutil.copytree(resources.default_risks(), tmp_path / "risks")
-    return {"templates": templates, "risks": risks,
-            "args": ["--templates", str(templates), "--risks", str(risks)]}
+    return {
+        "templates": templates,
+        "risks": risks,
+        "args": ["--templates", str(templates), "--risks", str(risks)],
+    }
 
 
 def edit(path, old, new, count=1):
@@ -34,8 +37,11 @@ def set_status(folder, file, status):
 
 def set_expired(folder, file):
     edit(folder / file, "approved_on: 2026-11-23", "approved_on: 2019-01-01")
-    edit(folder / file, re.search(r"review_due: (\S+)", (folder / file).read_text()).group(0),
-         "review_due: 2020-01-01")
+    edit(
+        folder / file,
+        re.search(r"review_due: (\S+)", (folder / file).read_text()).group(0),
+        "review_due: 2020-01-01",
+    )
 
 
 # (which folder, file, how it is made unfit, what the refusal must name)
@@ -46,7 +52,12 @@ UNFIT = [
     ("risks", "bleeding.yaml", "retired", "risks/bleeding.yaml is retired"),
     ("risks", "catalogue.yaml", "draft", "risks/catalogue.yaml is draft"),
     ("risks", "rules.yaml", "expired", "risks/rules.yaml was due for review on 2020-01-01"),
-    ("templates", "consent.rml.j2", "expired", "templates/consent.rml.j2 was due for review on 2020-01-01"),
+    (
+        "templates",
+        "consent.rml.j2",
+        "expired",
+        "templates/consent.rml.j2 was due for review on 2020-01-01",
+    ),
     ("risks", "infection.yaml", "expired", "risks/infection.yaml was due for review on 2020-01-01"),
 ]
 
@@ -59,7 +70,9 @@ def make_unfit(content, folder, file, how):
 
 
 @pytest.mark.parametrize(("folder", "file", "how", "named"), UNFIT)
-def test_unfit_content_is_refused_naming_the_item(run, patient, out_dir, content, folder, file, how, named):
+def test_unfit_content_is_refused_naming_the_item(
+    run, patient, out_dir, content, folder, file, how, named
+):
     make_unfit(content, folder, file, how)
     result = run("consent", patient(), "-o", out_dir, *content["args"])
     assert result.exit_code == 1
@@ -70,13 +83,18 @@ def test_unfit_content_is_refused_naming_the_item(run, patient, out_dir, content
 
 
 # The aftercare sheet does not use the consent template.
-DRAFT_CASES = [(*case, document) for case in UNFIT for document in ("consent", "aftercare")
-               if not (case[1] == "consent.rml.j2" and document == "aftercare")]
+DRAFT_CASES = [
+    (*case, document)
+    for case in UNFIT
+    for document in ("consent", "aftercare")
+    if not (case[1] == "consent.rml.j2" and document == "aftercare")
+]
 
 
 @pytest.mark.parametrize(("folder", "file", "how", "named", "document"), DRAFT_CASES)
-def test_allow_draft_prints_the_mark_on_every_page(run, patient, out_dir, content, folder, file, how,
-                                                   named, document):
+def test_allow_draft_prints_the_mark_on_every_page(
+    run, patient, out_dir, content, folder, file, how, named, document
+):
     make_unfit(content, folder, file, how)
     result = run(document, patient(), "-o", out_dir, "--allow-draft", *content["args"])
     assert result.exit_code == 0, result.output
@@ -88,8 +106,14 @@ def test_allow_draft_prints_the_mark_on_every_page(run, patient, out_dir, conten
 
 def test_allow_draft_in_large_print_and_spanish(run, patient, out_dir, content):
     set_status(content["risks"], "bleeding.yaml", "draft")
-    result = run("consent", patient(language="es", large_print="yes"), "-o", out_dir,
-                 "--allow-draft", *content["args"])
+    result = run(
+        "consent",
+        patient(language="es", large_print="yes"),
+        "-o",
+        out_dir,
+        "--allow-draft",
+        *content["args"],
+    )
     assert result.exit_code == 0, result.output
     pages = pages_text(out_dir / result.stdout.strip().splitlines()[-1].split("/")[-1])
     assert all(DRAFT_ES in flat(text) for text in pages)
@@ -103,7 +127,7 @@ def test_approved_content_carries_no_draft_mark(run, patient, out_dir):
 
 
 def test_unreviewed_translation_refuses_only_that_language(run, patient, out_dir, content):
-    """The Spanish translation has its own document control: a draft refuses Spanish, not English."""
+    """The Spanish translation has its own document control: a draft refuses Spanish only."""
     set_status(content["templates"], "locale/es/control.yaml", "draft")
     refused = run("aftercare", patient(language="es"), "-o", out_dir, *content["args"])
     assert refused.exit_code == 1
@@ -116,10 +140,13 @@ def test_catalogue_translation_past_review_is_refused(run, patient, out_dir, con
     edit(content["risks"] / "catalogue.yaml", "review_due: 2027-05-23", "review_due: 2020-01-01")
     refused = run("consent", patient(language="es"), "-o", out_dir, *content["args"])
     assert refused.exit_code == 1
-    assert "risks/catalogue.yaml (es translation) was due for review on 2020-01-01" in flat(refused.output)
+    assert "risks/catalogue.yaml (es translation) was due for review on 2020-01-01" in flat(
+        refused.output
+    )
 
 
 # ---- docgen check ----------------------------------------------------------------------------
+
 
 def check(run, content):
     return run("check", *content["args"])
@@ -135,9 +162,14 @@ def test_check_reports_a_reading_grade_per_item(run, content):
     result = check(run, content)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    for item in ["risks/bleeding.yaml: explanation", "risks/catalogue.yaml: statements.benefit_default",
-                 "risks/rules.yaml: rules.anticoagulants-bleeding.sentences.before[0]",
-                 "templates/consent.rml.j2:", "templates/aftercare.rml.j2:", "templates/_blocks.rml.j2:"]:
+    for item in [
+        "risks/bleeding.yaml: explanation",
+        "risks/catalogue.yaml: statements.benefit_default",
+        "risks/rules.yaml: rules.anticoagulants-bleeding.sentences.before[0]",
+        "templates/consent.rml.j2:",
+        "templates/aftercare.rml.j2:",
+        "templates/_blocks.rml.j2:",
+    ]:
         graded = [line for line in lines if item in line]
         assert graded, item
         assert all(re.search(r"grade +-?\d+\.\d", line) for line in graded)
@@ -145,7 +177,9 @@ def test_check_reports_a_reading_grade_per_item(run, content):
 
 
 def test_check_fails_on_a_broken_template(run, content):
-    edit(content["templates"] / "aftercare.rml.j2", "{% block story %}", "{% block story %}{% if %}")
+    edit(
+        content["templates"] / "aftercare.rml.j2", "{% block story %}", "{% block story %}{% if %}"
+    )
     result = check(run, content)
     assert result.exit_code == 1
     assert "aftercare.rml.j2: line" in result.output
@@ -167,11 +201,17 @@ def test_check_fails_on_a_missing_template_control_block(run, content):
 
 
 def test_check_fails_on_a_new_message_without_translation(run, content):
-    edit(content["templates"] / "aftercare.rml.j2", "{{ blocks.heading(_(\"Pain\")) }}",
-         "{{ blocks.heading(_(\"Pain\")) }}\n  <para style=\"body\">{{ _(\"Drink plenty of water.\") }}</para>")
+    edit(
+        content["templates"] / "aftercare.rml.j2",
+        '{{ blocks.heading(_("Pain")) }}',
+        '{{ blocks.heading(_("Pain")) }}\n'
+        '  <para style="body">{{ _("Drink plenty of water.") }}</para>',
+    )
     result = check(run, content)
     assert result.exit_code == 1
-    assert "no 'es' translation for 'Drink plenty of water.' (aftercare.rml.j2:" in flat(result.output)
+    assert "no 'es' translation for 'Drink plenty of water.' (aftercare.rml.j2:" in flat(
+        result.output
+    )
 
 
 def test_check_fails_on_an_emptied_translation(run, content):
@@ -199,8 +239,14 @@ def test_check_fails_on_a_missing_catalogue_translation(run, content):
     assert "infection.yaml: title.es: missing text" in flat(result.output)
 
 
-@pytest.mark.parametrize(("folder", "file"), [("risks", "infection.yaml"), ("templates", "_page.rml.j2"),
-                                              ("templates", "locale/es/control.yaml")])
+@pytest.mark.parametrize(
+    ("folder", "file"),
+    [
+        ("risks", "infection.yaml"),
+        ("templates", "_page.rml.j2"),
+        ("templates", "locale/es/control.yaml"),
+    ],
+)
 def test_check_fails_on_an_expired_review_date(run, content, folder, file):
     set_expired(content[folder], file)
     result = check(run, content)
@@ -223,13 +269,17 @@ def test_check_fails_on_a_missing_control_field(run, content):
 
 
 def test_check_fails_on_over_grade_catalogue_text(run, content):
-    hard = ("Percutaneous vertebral augmentation necessitates fluoroscopically guided "
-            "transpedicular cannulation with subsequent polymethylmethacrylate instillation.")
+    hard = (
+        "Percutaneous vertebral augmentation necessitates fluoroscopically guided "
+        "transpedicular cannulation with subsequent polymethylmethacrylate instillation."
+    )
     edit(content["risks"] / "bleeding.yaml", "Any needle can cause bleeding.", hard)
     result = check(run, content)
     assert result.exit_code == 1
     out = flat(result.output)
-    assert re.search(r"risks/bleeding.yaml: explanation: English text is at grade \d+(\.\d)?, over grade 8", out)
+    assert re.search(
+        r"risks/bleeding.yaml: explanation: English text is at grade \d+(\.\d)?, over grade 8", out
+    )
 
 
 def test_check_fails_on_over_grade_template_text(run, content):
@@ -241,5 +291,7 @@ def test_check_fails_on_over_grade_template_text(run, content):
     result = check(run, content)
     assert result.exit_code == 1
     out = flat(result.output)
-    assert re.search(r"templates/consent.rml.j2:\d+: English text is at grade \d+(\.\d)?, over grade 8", out)
+    assert re.search(
+        r"templates/consent.rml.j2:\d+: English text is at grade \d+(\.\d)?, over grade 8", out
+    )
     assert "no 'es' translation" not in out

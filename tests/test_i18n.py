@@ -1,4 +1,4 @@
-"""Spanish documents, read back from the PDF; message catalogues; a third language with files only."""
+"""Spanish documents read back from the PDF; message catalogues; a third language, files only."""
 
 import re
 import shutil
@@ -36,8 +36,15 @@ def english_sentences() -> list[str]:
 
 @pytest.mark.parametrize("procedure", PROCEDURES)
 def test_spanish_consent_form(run, patient, out_dir, procedure):
-    path = make(run, patient, out_dir, "consent", language="es", procedure=procedure,
-                comorbidities="anticoagulants")
+    path = make(
+        run,
+        patient,
+        out_dir,
+        "consent",
+        language="es",
+        procedure=procedure,
+        comorbidities="anticoagulants",
+    )
     pages = [flat(t) for t in pages_text(path)]
     name = {"vertebroplasty": "Vertebroplastia", "kyphoplasty": "Cifoplastia"}[procedure]
     for i, text in enumerate(pages, start=1):
@@ -46,11 +53,25 @@ def test_spanish_consent_form(run, patient, out_dir, procedure):
         assert f"Página {i} de {len(pages)}" in text
         assert "Plantilla consent 1.0.0" in text and "Catálogo de riesgos 1.0.0" in text
     text = " ".join(pages)
-    for part in ["Por qué le hacen este tratamiento", "Usted tiene un hueso roto en la columna",
-                 "Riesgos", "Sangrado", "Infección", "Un nuevo hueso roto", "Otras opciones",
-                 "fisioterapia", "Usted toma anticoagulantes", "Acepto que me hagan el tratamiento",
-                 "Testigo", "Intérprete", "Médico responsable", "De dónde salen las cifras",
-                 "20 de noviembre de 2026", "T12, L1 (2 huesos)", "Poco frecuente: alrededor de 1 de cada"]:
+    for part in [
+        "Por qué le hacen este tratamiento",
+        "Usted tiene un hueso roto en la columna",
+        "Riesgos",
+        "Sangrado",
+        "Infección",
+        "Un nuevo hueso roto",
+        "Otras opciones",
+        "fisioterapia",
+        "Usted toma anticoagulantes",
+        "Acepto que me hagan el tratamiento",
+        "Testigo",
+        "Intérprete",
+        "Médico responsable",
+        "De dónde salen las cifras",
+        "20 de noviembre de 2026",
+        "T12, L1 (2 huesos)",
+        "Poco frecuente: alrededor de 1 de cada",
+    ]:
         assert part in text, part
     assert ("El globo se infla" in text) == (procedure == "kyphoplasty")
 
@@ -58,19 +79,36 @@ def test_spanish_consent_form(run, patient, out_dir, procedure):
 def test_spanish_aftercare_sheet(run, patient, out_dir):
     path = make(run, patient, out_dir, "aftercare", language="es", comorbidities="anticoagulants")
     text = flat(" ".join(pages_text(path)))
-    for part in ["Tras su Vertebroplastia: en casa", "El 20 de noviembre de 2026 le hicieron una Vertebroplastia",
-                 "Señales de alarma: pida ayuda rápido", "Llame al 999 o vaya a urgencias enseguida",
-                 "Vuelva a tomarlos solo el día que le dijo el equipo", "Seguimiento y a quién llamar"]:
+    for part in [
+        "Tras su Vertebroplastia: en casa",
+        "El 20 de noviembre de 2026 le hicieron una Vertebroplastia",
+        "Señales de alarma: pida ayuda rápido",
+        "Llame al 999 o vaya a urgencias enseguida",
+        "Vuelva a tomarlos solo el día que le dijo el equipo",
+        "Seguimiento y a quién llamar",
+    ]:
         assert part in text, part
 
 
 @pytest.mark.parametrize("document", ["consent", "aftercare"])
 @pytest.mark.parametrize("large_print", ["no", "yes"])
-def test_spanish_documents_carry_no_english_boilerplate(run, patient, out_dir, document, large_print):
+def test_spanish_documents_carry_no_english_boilerplate(
+    run, patient, out_dir, document, large_print
+):
     # The rule texts for lung disease, blood thinners, 3 levels and a tumour all print.
-    path = make(run, patient, out_dir, document, "--override", "Agreed by the team",
-                language="es", large_print=large_print, comorbidities="copd;anticoagulants",
-                levels="T10;T11;T12", indication="metastasis")
+    path = make(
+        run,
+        patient,
+        out_dir,
+        document,
+        "--override",
+        "Agreed by the team",
+        language="es",
+        large_print=large_print,
+        comorbidities="copd;anticoagulants",
+        levels="T10;T11;T12",
+        indication="metastasis",
+    )
     text = flat(" ".join(pages_text(path)))
     # Citations name published papers and stay as published: not boilerplate.
     for citation in load_catalogue(resources.default_risks()).sources.values():
@@ -93,6 +131,7 @@ def test_babel_formats_dates_and_numbers_per_locale():
     templates = resources.default_templates()
     source = "{{ day|longdate }} · {{ n|number }}"
     import datetime
+
     day = datetime.date(1936, 9, 30)
     es = render.environment(templates, "es").from_string(source)
     en = render.environment(templates, "en").from_string(source)
@@ -118,10 +157,14 @@ def test_shipped_catalogues_are_complete_and_compiled():
 def test_docgen_messages_keeps_translations_and_marks_new_text(tmp_path, run):
     templates = shutil.copytree(resources.default_templates(), tmp_path / "templates")
     path = templates / "aftercare.rml.j2"
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        '{{ blocks.heading(_("Pain")) }}',
-        '{{ blocks.heading(_("Pain")) }}\n  <para style="body">{{ _("Drink plenty of water.") }}</para>'),
-        encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            '{{ blocks.heading(_("Pain")) }}',
+            '{{ blocks.heading(_("Pain")) }}\n'
+        '  <para style="body">{{ _("Drink plenty of water.") }}</para>',
+        ),
+        encoding="utf-8",
+    )
     result = run("messages", "--templates", templates)
     assert result.exit_code == 0, result.output
     assert "1 need a translation" in result.output
@@ -137,7 +180,7 @@ def test_unknown_language_is_refused(run, patient, out_dir):
 
 
 def _add_language(data, new, like):
-    """Give every text that has `like` a `new` field with the same words (a stand-in translation)."""
+    """Give every text that has `like` a `new` field with the same words (a stand-in)."""
     if isinstance(data, dict):
         if like in data and "en" in data and isinstance(data[like], str):
             data[new] = data[like]
