@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from babel.core import UnknownLocaleError
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
@@ -157,11 +158,17 @@ def update(templates: Path) -> list[str]:
     report = [f"{pot}: {len(template)} messages"]
     for language in catalogue_languages(templates):
         path = po_path(templates, language)
-        if path.is_file():
-            with path.open("rb") as fp:
-                catalog = read_po(fp, locale=language, domain=DOMAIN)
-        else:
-            catalog = Catalog(locale=language, domain=DOMAIN, project="docgen")
+        try:
+            if path.is_file():
+                with path.open("rb") as fp:
+                    catalog = read_po(fp, locale=language, domain=DOMAIN)
+            else:
+                catalog = Catalog(locale=language, domain=DOMAIN, project="docgen", fuzzy=False)
+        except UnknownLocaleError:
+            raise TemplateError(f"{path.parents[1]}: {language!r} is not a language code "
+                                "Babel knows (such as es or pt_BR)") from None
+        except Exception as exc:  # noqa: BLE001 - Babel raises several kinds for a malformed .po
+            raise TemplateError(f"{path}: cannot be read: {exc}") from None
         catalog.update(template)
         _write(path, catalog, po=True)
         _write(mo_path(templates, language), catalog, po=False)
