@@ -1,10 +1,11 @@
 """Document control and `docgen check`, each case in a copy of the shipped templates/ and risks/."""
 
+import csv
 import re
 import shutil
 
 import pytest
-from conftest import flat, pages_text
+from conftest import BASE_PATIENT, flat, pages_text
 
 from docgen import resources
 
@@ -295,3 +296,27 @@ def test_check_fails_on_over_grade_template_text(run, content):
         r"templates/consent.rml.j2:\d+: English text is at grade \d+(\.\d)?, over grade 8", out
     )
     assert "no 'es' translation" not in out
+
+
+def test_batch_refuses_only_the_rows_in_an_unreviewed_language(run, tmp_path, out_dir, content):
+    """In a list, a draft Spanish translation refuses the Spanish rows; English rows still print."""
+    set_status(content["templates"], "locale/es/control.yaml", "draft")
+    rows = [{**BASE_PATIENT, "mrn": "EN-1", "language": "en"},
+            {**BASE_PATIENT, "mrn": "ES-1", "language": "es"}]
+    table = tmp_path / "list.csv"
+    with table.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    result = run("batch", table, "--document", "aftercare", "-o", out_dir, *content["args"])
+    assert result.exit_code == 1
+    written = sorted(p.name for p in out_dir.glob("*.pdf"))
+    assert written == ["EN-1_aftercare_vertebroplasty.pdf"]
+    assert "templates/locale/es (translation) is draft" in flat(result.output)
+
+    again = run("batch", table, "--document", "aftercare", "-o", out_dir, "--allow-draft",
+                *content["args"])
+    assert again.exit_code == 0, again.output
+    spanish = pages_text(out_dir / "ES-1_aftercare_vertebroplasty.pdf")
+    assert all(DRAFT_ES in flat(text) for text in spanish)
+    assert not any(DRAFT in text for text in pages_text(out_dir / "EN-1_aftercare_vertebroplasty.pdf"))
