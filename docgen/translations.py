@@ -151,6 +151,8 @@ def messages(templates: Path) -> Iterator[Message]:
 
 def update(templates: Path) -> list[str]:
     """Re-extract the .pot, merge it into every language's .po, compile each .mo; report each."""
+    if not templates.is_dir():
+        raise TemplateError(f"{templates}: templates folder not found")
     template = extract(templates)
     pot = pot_path(templates)
     pot.parent.mkdir(parents=True, exist_ok=True)
