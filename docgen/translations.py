@@ -155,6 +155,7 @@ def update(templates: Path) -> list[str]:
         raise TemplateError(f"{templates}: templates folder not found")
     template = extract(templates)
     pot = pot_path(templates)
+    _keep_date(pot, template)
     pot.parent.mkdir(parents=True, exist_ok=True)
     _write(pot, template, po=True)
     report = [f"{pot}: {len(template)} messages"]
@@ -180,13 +181,31 @@ def update(templates: Path) -> list[str]:
     return report
 
 
+def _keep_date(pot: Path, template: Catalog) -> None:
+    """Keep the .pot's creation date while its messages are the same: re-running is a no-op."""
+    if not pot.is_file():
+        return
+    try:
+        with pot.open("rb") as fp:
+            old = read_po(fp, domain=DOMAIN)
+    except Exception:  # noqa: BLE001 - a broken .pot is simply replaced
+        return
+
+    def shape(catalog: Catalog) -> list:
+        return [(m.id, m.locations, m.auto_comments) for m in catalog if m.id]
+
+    if shape(old) == shape(template):
+        template.creation_date = old.creation_date
+
+
 def _write(path: Path, catalog: Catalog, po: bool) -> None:
     buffer = io.BytesIO()
     if po:
         write_po(buffer, catalog, width=100, sort_output=False, omit_header=False)
     else:
         write_mo(buffer, catalog, use_fuzzy=False)
-    path.write_bytes(buffer.getvalue())
+    if not path.is_file() or path.read_bytes() != buffer.getvalue():
+        path.write_bytes(buffer.getvalue())
 
 
 def _complete(string) -> bool:
