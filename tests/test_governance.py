@@ -174,6 +174,9 @@ def test_check_reports_a_reading_grade_per_item(run, content):
         graded = [line for line in lines if item in line]
         assert graded, item
         assert all(re.search(r"grade +-?\d+\.\d", line) for line in graded)
+    # one long word scores grade 32: short labels are shown, not held to the limit
+    assert re.search(r"grade +\d+\.\d +label, not graded +templates/aftercare.rml.j2:\d+: Emergency",
+                     result.output)
     assert "Rendered 32 sample documents" in result.output
 
 
