@@ -89,8 +89,8 @@ def load(templates: Path, language: str) -> gettext.NullTranslations:
     try:
         with path.open("rb") as fp:
             return Translations(fp, domain=DOMAIN)
-    except (OSError, ValueError) as exc:
-        raise TemplateError(f"{path}: cannot be read: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - gettext raises OSError, struct.error, ...
+        raise TemplateError(f"{path}: cannot be read as a compiled catalogue: {exc}") from None
 
 
 def translation_control(templates: Path, language: str) -> Control:
@@ -242,8 +242,12 @@ def problems(templates: Path, language: str) -> list[str]:
     if not mo.is_file():
         found.append(f"{mo}: missing; run `docgen messages` to compile it")
     else:
-        with mo.open("rb") as fp:
-            compiled = read_mo(fp)
+        try:
+            with mo.open("rb") as fp:
+                compiled = read_mo(fp)
+        except Exception as exc:  # noqa: BLE001 - a corrupt .mo raises struct.error and others
+            found.append(f"{mo}: cannot be read ({exc}); run `docgen messages` to compile it")
+            return found
         if _strings(compiled) != _strings(catalog):
             found.append(f"{mo}: out of date with {path.name}; run `docgen messages` to compile it")
     return found

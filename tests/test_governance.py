@@ -323,3 +323,14 @@ def test_batch_refuses_only_the_rows_in_an_unreviewed_language(run, tmp_path, ou
     spanish = pages_text(out_dir / "ES-1_aftercare_vertebroplasty.pdf")
     assert all(DRAFT_ES in flat(text) for text in spanish)
     assert not any(DRAFT in text for text in pages_text(out_dir / "EN-1_aftercare_vertebroplasty.pdf"))
+
+
+def test_check_and_documents_report_a_corrupt_compiled_catalogue(run, patient, out_dir, content):
+    (content["templates"] / "locale/es/LC_MESSAGES/docgen.mo").write_bytes(b"not a catalogue")
+    result = check(run, content)
+    assert result.exit_code == 1
+    assert "docgen.mo: cannot be read" in flat(result.output)
+    assert "Traceback" not in result.output
+    refused = run("consent", patient(language="es"), "-o", out_dir, *content["args"])
+    assert refused.exit_code == 2
+    assert "docgen.mo: cannot be read as a compiled catalogue" in flat(refused.output)
