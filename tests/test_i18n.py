@@ -49,7 +49,7 @@ def test_spanish_consent_form(run, patient, out_dir, procedure):
     name = {"vertebroplasty": "Vertebroplastia", "kyphoplasty": "Cifoplastia"}[procedure]
     for i, text in enumerate(pages, start=1):
         assert f"Consentimiento: {name}" in text
-        assert "Nac. 2 de marzo de 1941" in text
+        assert "Nacimiento 2 de marzo de 1941" in text
         assert f"Página {i} de {len(pages)}" in text
         assert "Plantilla consent 1.0.0" in text and "Catálogo de riesgos 1.0.0" in text
     text = " ".join(pages)
