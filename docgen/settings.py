@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from babel import Locale, UnknownLocaleError
 
 from .errors import TemplateError
 
@@ -42,4 +43,10 @@ def load_site(templates: Path) -> Site:
     locales = data.get("locales") or {}
     if not isinstance(locales, dict):
         raise TemplateError(f"{path}: locales: expected language: locale pairs")
+    for language, locale in locales.items():
+        try:
+            Locale.parse(str(locale))
+        except (ValueError, UnknownLocaleError):
+            raise TemplateError(f"{path}: locales.{language}: {locale!r} is not a locale Babel "
+                                "knows (such as en_GB or es_ES)") from None
     return Site(**{n: str(data[n]) for n in REQUIRED}, locales={str(k): str(v) for k, v in locales.items()})

@@ -215,3 +215,17 @@ def test_a_third_language_needs_files_only(tmp_path, run, patient, out_dir):
     text = flat(" ".join(pages_text(path)))
     assert "2 mars 1941" in text  # Babel's French month, from the site locale
     assert "Consentimiento: Vertebroplastia" in text
+
+
+def test_an_unknown_site_locale_is_a_one_line_error(tmp_path, run, patient, out_dir):
+    templates = shutil.copytree(resources.default_templates(), tmp_path / "templates")
+    site = templates / "site.yaml"
+    site.write_text(site.read_text(encoding="utf-8").replace("es: es_ES", "es: xx_YY"),
+                    encoding="utf-8")
+    result = run("consent", patient(language="es"), "-o", out_dir, "--templates", templates)
+    assert result.exit_code == 2
+    assert "locales.es: 'xx_YY' is not a locale Babel knows" in result.output
+    assert "Traceback" not in result.output
+    checked = run("check", "--templates", templates)
+    assert checked.exit_code == 1
+    assert "locales.es: 'xx_YY' is not a locale Babel knows" in checked.output
