@@ -13,6 +13,7 @@ import jinja2
 import jinja2.meta
 import markupsafe
 import yaml
+from babel import UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
@@ -148,6 +149,9 @@ def render_rml(templates: Path, document: str, context: dict[str, Any]) -> str:
         raise TemplateError(f"{exc.filename or name}: line {exc.lineno}: {exc.message}") from None
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"{templates}: template {exc.name} not found") from None
+    except UnknownLocaleError as exc:  # a language without a locale in site.yaml that Babel knows
+        raise TemplateError(f"{templates}/site.yaml: locales: no Babel locale for "
+                            f"language {context['language']!r} ({exc})") from None
 
 
 def catalogue_texts(catalogue: Catalogue) -> dict[str, Any]:
