@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lxml import etree
 from reportlab import rl_config
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 
 FONT_DIR = Path(__file__).parent / "fonts"
@@ -62,6 +62,38 @@ def register() -> None:
     """
     _install()
     rl_config.register_reset(_install)
+    _parse_reset_fonts_once()
+
+
+def _parse_reset_fonts_once() -> None:
+    """Let ReportLab's reset re-register the fonts it always registers without re-reading them.
+
+    The reset z3c.rml runs before every document calls hooks (ReportLab's
+    testshapes, z3c.rml's rlfix) that register ReportLab's bundled Vera fonts by
+    parsing Vera.ttf and its bold and italic faces anew: eight TrueType files per
+    document, which docgen's templates never use, and most of the reset's time
+    (measured in benchmarks/run.py). During a reset, the same font file under the
+    same name gives back the font parsed the first time. A parsed TTFont keeps its
+    per-document state keyed by document, as docgen's own fonts already rely on.
+    """
+    original = rl_config._reset
+    parsed: dict[tuple, TTFont] = {}
+
+    class _ParsedOnce(TTFont):
+        def __new__(cls, name, filename, *args, **kwargs):
+            key = (name, filename, args, tuple(sorted(kwargs.items())))
+            if key not in parsed:
+                parsed[key] = TTFont(name, filename, *args, **kwargs)
+            return parsed[key]  # not an instance of this class, so __init__ is not run again
+
+    def reset() -> None:
+        real, ttfonts.TTFont = ttfonts.TTFont, _ParsedOnce
+        try:
+            original()
+        finally:
+            ttfonts.TTFont = real
+
+    rl_config._reset = reset
 
 
 @functools.cache
