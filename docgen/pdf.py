@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -74,11 +75,24 @@ def _inside(path: Path, root: Path) -> bool:
     return target == root or root in target.parents
 
 
+# Named strings (the "lastPage" of "Page i of N") of the documents made so far, per
+# template: in a batch, most documents of one kind have as many pages as the last.
+_names_seen: dict[str, Counter] = {}
+
+
 def rml_to_pdf(root: etree._Element, template: str, require_scan_code: bool = False) -> bytes:
     """Turn a checked RML tree into PDF bytes; any z3c.rml warning is an error.
 
     A <scanCode> in the page template is drawn on every page by docgen's own
     canvas (see scancode.py); patient documents must have one.
+
+    "Page i of N" makes z3c.rml lay the whole document out twice: the first pass
+    only learns N (`<namedString id="lastPage">`), because `<getName>` finds no
+    value yet. Started with the values this template's documents usually end with,
+    z3c.rml needs one pass. The document is kept only if every named string ended
+    with the value it started with, so every page printed the final value: the
+    very bytes the second pass would have written. Otherwise it is laid out again
+    from the values just learnt, and, should even that not settle, the usual way.
     """
     fonts.register()
     code = scancode.take(root, template)
@@ -86,6 +100,22 @@ def rml_to_pdf(root: etree._Element, template: str, require_scan_code: bool = Fa
         raise TemplateError(f"{template}: the page template has no <{scancode.ELEMENT}>: "
                             "every page must carry a scan code")
     fonts.apply_fallback(root)
+    seen = _names_seen.setdefault(template, Counter())
+    guesses = [dict(seen.most_common(1)[0][0])] if seen else []
+    for seed in guesses:
+        pdf, names = _process(root, template, code, seed)
+        if names == seed:
+            break
+        if len(guesses) == 1:
+            guesses.append(names)
+    else:
+        pdf, names = _process(root, template, code, None)
+    seen[tuple(sorted(names.items()))] += 1
+    return pdf
+
+
+def _process(root: etree._Element, template: str, code: scancode.ScanCode | None,
+             names: dict[str, str] | None) -> tuple[bytes, dict]:
     collect = _Collect()
     logger = logging.getLogger("z3c.rml")
     logger.addHandler(collect)
@@ -94,7 +124,10 @@ def rml_to_pdf(root: etree._Element, template: str, require_scan_code: bool = Fa
     try:
         out = io.BytesIO()
         canvas = scancode.canvas_maker(code) if code is not None else None
-        document.Document(root, canvasClass=canvas).process(out)
+        doc = document.Document(root, canvasClass=canvas)
+        if names:
+            doc.names = dict(names)
+        doc.process(out)
     except TemplateError:
         raise
     except Exception as exc:  # z3c.rml raises many kinds for bad markup
@@ -105,4 +138,4 @@ def rml_to_pdf(root: etree._Element, template: str, require_scan_code: bool = Fa
         logger.propagate = propagate
     if collect.messages:
         raise TemplateError(f"{template}: {collect.messages[0]}")
-    return out.getvalue()
+    return out.getvalue(), doc.names

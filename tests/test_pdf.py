@@ -58,3 +58,34 @@ def test_a_template_using_a_refused_element_is_rejected_end_to_end(tmp_path, pat
     assert result.exit_code == 2
     assert "<docExec> is refused" in result.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+PAGED = """<document filename="x.pdf" invariant="1">
+<template><pageTemplate id="p"><frame id="f" x1="50" y1="80" width="400" height="680"/>
+<footer x="50" y="30" width="400" height="40"><para style="b">Page <pageNumber/> of <getName id="lastPage"/></para></footer>
+</pageTemplate></template>
+<stylesheet><paraStyle name="b" fontName="Atkinson" fontSize="12"/></stylesheet>
+<story>{}<namedString id="lastPage"><pageNumber/></namedString></story></document>"""
+
+
+def paged_pdf(pages: int, template: str) -> bytes:
+    story = '<nextPage/>'.join(f'<para style="b">Page body {i}</para>' for i in range(pages))
+    return rml_to_pdf(parse_rml(PAGED.format(story), template, [resources.default_templates()]), template)
+
+
+def test_page_totals_learnt_from_earlier_documents_give_the_same_bytes(monkeypatch):
+    """A document laid out once from a remembered "lastPage" is the one two passes would make."""
+    import io
+
+    import pypdf
+
+    from docgen import pdf
+
+    for pages in (1, 2, 2, 3, 1, 3, 3):
+        fast = paged_pdf(pages, "learnt.rml.j2")  # from what the earlier documents ended with
+        monkeypatch.setattr(pdf, "_names_seen", {})
+        usual = paged_pdf(pages, "fresh.rml.j2")  # nothing remembered: z3c.rml's two passes
+        assert fast == usual
+        footers = [p.extract_text() for p in pypdf.PdfReader(io.BytesIO(fast)).pages]
+        assert footers and all(f"of {pages}" in text for text in footers)
+        monkeypatch.undo()
