@@ -62,7 +62,8 @@ def test_a_template_using_a_refused_element_is_rejected_end_to_end(tmp_path, pat
 
 PAGED = """<document filename="x.pdf" invariant="1">
 <template><pageTemplate id="p"><frame id="f" x1="50" y1="80" width="400" height="680"/>
-<footer x="50" y="30" width="400" height="40"><para style="b">Page <pageNumber/> of <getName id="lastPage"/></para></footer>
+<footer x="50" y="30" width="400" height="40">
+<para style="b">Page <pageNumber/> of <getName id="lastPage"/></para></footer>
 </pageTemplate></template>
 <stylesheet><paraStyle name="b" fontName="Atkinson" fontSize="12"/></stylesheet>
 <story>{}<namedString id="lastPage"><pageNumber/></namedString></story></document>"""
