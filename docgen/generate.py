@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from . import fonts, output, pdf, render, resources, translations
+from . import fonts, output, render, resources, translations
 from .catalogue import SOURCE_LANGUAGE, Catalogue, load_catalogue
 from .control import Control
 from .errors import ContentControlError, Problem, SafetyRefusal
@@ -107,6 +107,10 @@ class Generator:
         draft = self.draft or self.language_draft(case.language)
         document_id = self._document_id(case, override)
         context = self._context(case, tailoring, document_id, override, draft)
+        # z3c.rml is imported only when a document is laid out: it is most of docgen's
+        # start-up, and `docgen risks`, `--help` and a batch's main process never use it.
+        from . import pdf
+
         template = str(self.options.templates / render.template_name(self.document))
         rml = render.render_rml(self.options.templates, self.document, context)
         root = pdf.parse_rml(rml, template, [self.options.templates, fonts.FONT_DIR])
