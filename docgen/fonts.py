@@ -106,8 +106,14 @@ def _coverage(family: str) -> frozenset[int]:
     return frozenset(set(regular) & set(bold))
 
 
+@functools.cache
+def _main_chars() -> frozenset[str]:
+    """Characters the main font draws, white space included (none lies above U+3000)."""
+    return frozenset(map(chr, _coverage(MAIN))) | {ch for ch in map(chr, range(0x3001)) if ch.isspace()}
+
+
 def in_main(ch: str) -> bool:
-    return ord(ch) in _coverage(MAIN) or ch.isspace()
+    return ch in _main_chars()
 
 
 def undrawable(text: str) -> str | None:
@@ -157,7 +163,7 @@ def _font(text: str, bold: bool) -> etree._Element:
 
 def _split_text(text: str | None, bold: bool) -> tuple[str | None, list[etree._Element]]:
     """Return the leading main-font text and the <font> elements (with tails) that follow it."""
-    if not text or all(in_main(ch) for ch in text):
+    if not text or _main_chars().issuperset(text):  # one set test per text: most need no fallback
         return text, []
     lead = None
     made: list[etree._Element] = []
