@@ -4,7 +4,8 @@ The content (texts, table cells, styles by name, header and footer lines) comes
 from a JSON file that `run.py` extracts once from a docgen-rendered consent form,
 so the floor prints the same words in the same fonts, sizes, frames and tables.
 Nothing here imports docgen: run as a script, this is the floor's
-single-document process (`python benchmarks/floor.py CONTENT.json OUT.pdf`).
+single-document process (`python benchmarks/floor.py CONTENT.json OUT.pdf`), or
+with a count, the floor's batch (`... CONTENT.json OUT_DIR COUNT`).
 
 "Page i of N" is done the cheapest way bare ReportLab offers, in one pass: the
 canvas keeps each finished page and draws the footers when it saves, once the
@@ -189,11 +190,16 @@ def build(content: dict, two_pass: bool = False) -> tuple[bytes, int]:
 
 
 def main(argv: list[str]) -> None:
-    content_file, out_file = Path(argv[1]), Path(argv[2])
+    """floor.py CONTENT.json OUT.pdf, or floor.py CONTENT.json OUT_DIR COUNT for a batch."""
+    content_file, out = Path(argv[1]), Path(argv[2])
     content = json.loads(content_file.read_text(encoding="utf-8"))
     register_fonts(Path(content["font_dir"]))
-    pdf, _ = build(content)
-    out_file.write_bytes(pdf)
+    if len(argv) < 4:
+        out.write_bytes(build(content)[0])
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for i in range(int(argv[3])):
+        (out / f"floor-{i}.pdf").write_bytes(build(content)[0])
 
 
 if __name__ == "__main__":
