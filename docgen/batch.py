@@ -25,7 +25,6 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pypdf
 import yaml
 
 from . import output
@@ -362,6 +361,8 @@ def _existing(number: int, mrn: str, document: str, path: Path) -> RowResult:
 
 
 def page_count(pdf: bytes) -> int:
+    import pypdf  # only for files a previous run made, and --merge: 65 ms of every start-up
+
     return len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
 
 
@@ -387,7 +388,7 @@ def produce(generator: Generator, case: Case, folder: Path) -> RowResult:
     reason = f"override: {built.override}" if built.override else ""
     return RowResult(case.row or 0, case.mrn, generator.document, WRITTEN,
                      document_id=built.document_id, file=built.file_name,
-                     pages=page_count(built.pdf), sha256=hashlib.sha256(built.pdf).hexdigest(),
+                     pages=built.pages or page_count(built.pdf), sha256=hashlib.sha256(built.pdf).hexdigest(),
                      template_version=built.template_version,
                      catalogue_version=built.catalogue_version, reason=reason)
 
@@ -487,6 +488,8 @@ def _previous_manifest(path: Path) -> dict[str, dict[str, str]]:
 
 def merge_pdfs(paths: Iterable[Path], target: Path, *, duplex: bool, force: bool) -> None:
     """One print file of the documents in order; with duplex, each padded to an even page count."""
+    import pypdf
+
     writer = pypdf.PdfWriter()
     for path in paths:
         reader = pypdf.PdfReader(path)

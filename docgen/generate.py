@@ -42,6 +42,7 @@ class Built:
     template_version: str
     catalogue_version: str
     override: str | None
+    pages: int = 0  # as laid out; 0 when not known
 
 
 class Generator:
@@ -114,10 +115,12 @@ class Generator:
         template = str(self.options.templates / render.template_name(self.document))
         rml = render.render_rml(self.options.templates, self.document, context)
         root = pdf.parse_rml(rml, template, [self.options.templates, fonts.FONT_DIR])
+        data, pages = pdf.rml_to_pdf_pages(root, template, require_scan_code=True)
         return Built(
             case=case,
             document=self.document,
-            pdf=pdf.rml_to_pdf(root, template, require_scan_code=True),
+            pdf=data,
+            pages=pages,
             file_name=output.file_name(case.mrn, self.document, case.procedure),
             document_id=document_id,
             template_version=self.template_control.version,

@@ -81,7 +81,13 @@ _names_seen: dict[str, Counter] = {}
 
 
 def rml_to_pdf(root: etree._Element, template: str, require_scan_code: bool = False) -> bytes:
-    """Turn a checked RML tree into PDF bytes; any z3c.rml warning is an error.
+    """Turn a checked RML tree into PDF bytes; any z3c.rml warning is an error."""
+    return rml_to_pdf_pages(root, template, require_scan_code)[0]
+
+
+def rml_to_pdf_pages(root: etree._Element, template: str,
+                     require_scan_code: bool = False) -> tuple[bytes, int]:
+    """PDF bytes and their page count (as laid out, so nobody parses the PDF to count).
 
     A <scanCode> in the page template is drawn on every page by docgen's own
     canvas (see scancode.py); patient documents must have one.
@@ -103,19 +109,19 @@ def rml_to_pdf(root: etree._Element, template: str, require_scan_code: bool = Fa
     seen = _names_seen.setdefault(template, Counter())
     guesses = [dict(seen.most_common(1)[0][0])] if seen else []
     for seed in guesses:
-        pdf, names = _process(root, template, code, seed)
+        pdf, names, pages = _process(root, template, code, seed)
         if names == seed:
             break
         if len(guesses) == 1:
             guesses.append(names)
     else:
-        pdf, names = _process(root, template, code, None)
+        pdf, names, pages = _process(root, template, code, None)
     seen[tuple(sorted(names.items()))] += 1
-    return pdf
+    return pdf, pages
 
 
 def _process(root: etree._Element, template: str, code: scancode.ScanCode | None,
-             names: dict[str, str] | None) -> tuple[bytes, dict]:
+             names: dict[str, str] | None) -> tuple[bytes, dict, int]:
     collect = _Collect()
     logger = logging.getLogger("z3c.rml")
     logger.addHandler(collect)
@@ -138,4 +144,4 @@ def _process(root: etree._Element, template: str, code: scancode.ScanCode | None
         logger.propagate = propagate
     if collect.messages:
         raise TemplateError(f"{template}: {collect.messages[0]}")
-    return out.getvalue(), doc.names
+    return out.getvalue(), doc.names, doc.doc.page
