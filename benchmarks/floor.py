@@ -1,8 +1,9 @@
 """The floor: the consent form's content laid out directly with ReportLab platypus (no Jinja, no RML).
 
-The content (texts, table cells, styles by name, header and footer lines) comes
-from a JSON file that `run.py` extracts once from a docgen-rendered consent form,
-so the floor prints the same words in the same fonts, sizes, frames and tables.
+The content (texts, table cells, paragraph and table styles, frames, header,
+footer, rules and the per-page scan code) comes from a JSON file that `run.py`
+extracts once from a docgen-rendered consent form, so the floor prints the same
+words in the same fonts, sizes, frames and tables.
 Nothing here imports docgen: run as a script, this is the floor's
 single-document process (`python benchmarks/floor.py CONTENT.json OUT.pdf`), or
 with a count, the floor's batch (`... CONTENT.json OUT_DIR COUNT`).
@@ -21,6 +22,7 @@ import json
 import sys
 from pathlib import Path
 
+from reportlab.graphics.barcode import qrencoder
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
@@ -28,6 +30,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
+    CondPageBreak,
     Frame,
     KeepTogether,
     ListFlowable,
@@ -46,37 +49,37 @@ FONTS = {
     "DejaVuSans": "DejaVuSans.ttf",
     "DejaVuSans-Bold": "DejaVuSans-Bold.ttf",
 }
+_NUMBERS = ("fontSize", "leading", "spaceAfter", "spaceBefore", "borderWidth", "borderPadding",
+            "keepWithNext", "leftIndent", "firstLineIndent")
+_ALIGN = {"left": 0, "center": 1, "centre": 1, "right": 2, "justify": 4}
 
-# The standard-print styles of templates/_page.rml.j2, written as ReportLab styles.
-_body = ParagraphStyle("body", fontName="Atkinson", fontSize=12, leading=17, spaceAfter=6)
-STYLES = {
-    "body": _body,
-    "cell": ParagraphStyle("cell", parent=_body, spaceAfter=0),
-    "cellhead": ParagraphStyle("cellhead", parent=_body, fontName="Atkinson-Bold", spaceAfter=0),
-    "identity": ParagraphStyle("identity", fontName="Atkinson", fontSize=12, leading=17),
-    "footer": ParagraphStyle("footer", fontName="Atkinson", fontSize=10, leading=13),
-    "doctitle": ParagraphStyle("doctitle", fontName="Atkinson-Bold", fontSize=20, leading=27,
-                               spaceAfter=12),
-    "heading": ParagraphStyle("heading", fontName="Atkinson-Bold", fontSize=15, leading=21,
-                              spaceBefore=12, spaceAfter=6, keepWithNext=1),
-    "signhead": ParagraphStyle("signhead", parent=_body, fontName="Atkinson-Bold", spaceBefore=12),
-    "notice": ParagraphStyle("notice", parent=_body, fontName="Atkinson-Bold", borderWidth=1.5,
-                             borderColor=colors.black, borderPadding=6, spaceBefore=8,
-                             spaceAfter=14),
-}
-_GRID = [
-    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ("FONT", (0, 0), (-1, -1), "Atkinson"),
-    ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
-    ("TOPPADDING", (0, 0), (-1, -1), 5),
-    ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-    ("LEFTPADDING", (0, 0), (-1, -1), 6),
-    ("RIGHTPADDING", (0, 0), (-1, -1), 6),
-]
-TABLE_STYLES = {
-    "grid": TableStyle(_GRID),
-    "risks": TableStyle(_GRID + [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E8E8E8"))]),
-}
+
+def paragraph_styles(raw: dict[str, dict[str, str]]) -> dict[str, ParagraphStyle]:
+    """The template's <paraStyle>s as ReportLab styles (attribute names are the same)."""
+    styles: dict[str, ParagraphStyle] = {}
+    for name, attrs in raw.items():
+        kwargs: dict = {}
+        for key, value in attrs.items():
+            if key in ("name", "parent"):
+                continue
+            if key in _NUMBERS:
+                kwargs[key] = float(value)
+            elif key == "alignment":
+                kwargs[key] = _ALIGN[value.lower()]
+            elif key.endswith("Color"):
+                kwargs[key] = colors.toColor(value)
+            else:
+                kwargs[key] = value
+        parent = styles.get(attrs.get("parent", ""))
+        styles[name] = ParagraphStyle(name, parent=parent, **kwargs)
+    return styles
+
+
+def table_styles(raw: dict[str, list]) -> dict[str, TableStyle]:
+    return {name: TableStyle([
+        tuple(colors.toColor(v) if isinstance(v, str) and (v.startswith("#") or v == "black") else
+              tuple(v) if isinstance(v, list) else v for v in command)
+        for command in commands]) for name, commands in raw.items()}
 
 
 def register_fonts(font_dir: Path) -> None:
@@ -88,60 +91,86 @@ def register_fonts(font_dir: Path) -> None:
                                       italic=family, boldItalic=f"{family}-Bold")
 
 
-def flowables(items: list) -> list:
+def flowables(items: list, styles: dict, tables: dict) -> list:
     """Platypus flowables for the story items of the content file."""
     out = []
     for item in items:
         kind = item[0]
         if kind == "para":
-            out.append(Paragraph(item[2], STYLES[item[1]]))
+            out.append(Paragraph(item[2], styles[item[1]]))
+        elif kind == "condPageBreak":
+            out.append(CondPageBreak(item[1]))
         elif kind == "spacer":
             out.append(Spacer(0, item[1]))
         elif kind == "keep":
-            out.append(KeepTogether(flowables(item[1])))
+            out.append(KeepTogether(flowables(item[1], styles, tables)))
         elif kind == "ul":
             attrs, entries = item[1], item[2]
             out.append(ListFlowable(
-                [ListItem(flowables(entry)) for entry in entries], bulletType="bullet",
+                [ListItem(flowables(entry, styles, tables)) for entry in entries], bulletType="bullet",
                 start=attrs["start"], bulletFontName=attrs["bulletFontName"],
                 bulletFontSize=float(attrs["bulletFontSize"]), leftIndent=float(attrs["leftIndent"]),
             ))
         elif kind == "table":
             _, style, widths, heights, repeat, rows = item
-            cells = [[flowables(cell) for cell in row] for row in rows]
+            cells = [[flowables(cell, styles, tables) for cell in row] for row in rows]
             out.append(Table(cells, colWidths=widths, rowHeights=heights, repeatRows=repeat,
-                             style=TABLE_STYLES[style]))
+                             style=tables[style]))
         else:
             raise ValueError(f"unknown story item {kind!r}")
     return out
 
 
-def _page_graphics(canvas: Canvas, page: dict) -> None:
+def _page_graphics(canvas: Canvas, page: dict, styles: dict) -> None:
     canvas.saveState()
-    canvas.setFont("Atkinson", 10)
-    canvas.setFillColor(colors.black)
-    canvas.drawString(42, 807.89, page["hospital_line"])
-    canvas.setLineWidth(0.8)
+    canvas.setLineWidth(page["line_width"])
     canvas.setStrokeColor(colors.black)
-    canvas.line(42, 759.89, 553.27, 759.89)
-    canvas.line(42, 80, 553.27, 80)
-    Frame(42, 767.89, 511, 32, showBoundary=0).addFromList(
-        [Paragraph(page["identity"], STYLES["identity"])], canvas)
+    for x1, y1, x2, y2 in page["lines"]:
+        canvas.line(x1, y1, x2, y2)
+    x, y, w, h = page["header"]["box"]
+    Frame(x, y, w, h, leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0).addFromList(
+        [Paragraph(text, styles[style]) for style, text in page["header"]["paras"]], canvas)
     canvas.restoreState()
 
 
-def _footer(canvas: Canvas, page: dict, number: int, total: int | str) -> None:
+def _footer(canvas: Canvas, page: dict, styles: dict, number: int, total: int | str) -> None:
     canvas.saveState()
-    lines = [page["footer"][0].format(page=number, total=total), page["footer"][1]]
-    Frame(42, 30, 511, 48, showBoundary=0).addFromList(
-        [Paragraph(line, STYLES["footer"]) for line in lines], canvas)
+    x, y, w, h = page["footer"]["box"]
+    Frame(x, y, w, h, leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0).addFromList(
+        [Paragraph(text.format(page=number, total=total), styles[style])
+         for style, text in page["footer"]["paras"]], canvas)
+    if page.get("scan"):
+        _scan_code(canvas, page["scan"], number)
     canvas.restoreState()
+
+
+def _scan_code(canvas: Canvas, scan: dict, number: int) -> None:
+    """The page's QR code and its text, as ReportLab's own QR encoder makes it."""
+    text = f"{scan['before']}{number}{scan['after']}"
+    qr = qrencoder.QRCode(None, getattr(qrencoder.QRErrorCorrectLevel, scan.get("level", "M")))
+    qr.addData(text)
+    qr.make()
+    x, y, size = float(scan["x"]), float(scan["y"]), float(scan["size"])
+    box = size / (len(qr.modules) + 8)
+    canvas.setFillColorRGB(1, 1, 1)
+    canvas.rect(x, y, size, size, stroke=0, fill=1)
+    canvas.setFillColorRGB(0, 0, 0)
+    path = canvas.beginPath()
+    for r, row in enumerate(qr.modules):
+        for c, dark in enumerate(row):
+            if dark:
+                path.rect(x + (c + 4) * box, y + size - (r + 5) * box, box, box)
+    canvas.drawPath(path, stroke=0, fill=1)
+    label = float(scan["labelSize"])
+    canvas.setFont("Atkinson", label)
+    canvas.drawRightString(float(scan["labelX"]), float(scan["labelY"]), text)
 
 
 class _NumberedCanvas(Canvas):
     """Keeps every page until save(), then draws the footers with the total known."""
 
     page_content: dict = {}
+    styles: dict = {}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -155,7 +184,7 @@ class _NumberedCanvas(Canvas):
         total = len(self._saved_pages)
         for number, state in enumerate(self._saved_pages, start=1):
             self.__dict__.update(state)
-            _footer(self, self.page_content, number, total)
+            _footer(self, self.page_content, self.styles, number, total)
             super().showPage()
         super().save()
 
@@ -163,6 +192,8 @@ class _NumberedCanvas(Canvas):
 def build(content: dict, two_pass: bool = False) -> tuple[bytes, int]:
     """One consent form as PDF bytes, and its page count."""
     page, meta = content["page"], content["meta"]
+    styles = paragraph_styles(content["styles"])
+    tables = table_styles(content["table_styles"])
 
     def make(total: int | str | None) -> tuple[bytes, int]:
         out = io.BytesIO()
@@ -170,17 +201,21 @@ def build(content: dict, two_pass: bool = False) -> tuple[bytes, int]:
                               bottomMargin=42, invariant=1, pageCompression=1, **meta)
 
         def on_page(canvas, _doc):
-            _page_graphics(canvas, page)
+            _page_graphics(canvas, page, styles)
             if total is not None:
-                _footer(canvas, page, canvas.getPageNumber(), total)
+                _footer(canvas, page, styles, canvas.getPageNumber(), total)
 
-        doc.addPageTemplates([PageTemplate(
-            id="page", frames=[Frame(42, 88, 511, 663.89, id="body")], onPage=on_page)])
+        x, y, w, h = page["frame"]
+        body = Frame(x, y, w, h, id="body", leftPadding=0, rightPadding=0, topPadding=0,
+                     bottomPadding=0)  # RML's frames have no padding
+        doc.addPageTemplates([PageTemplate(id="page", frames=[body], onPage=on_page)])
+        story = flowables(content["story"], styles, tables)
         if total is None:
-            canvas_class = type("NumberedCanvas", (_NumberedCanvas,), {"page_content": page})
-            doc.build(flowables(content["story"]), canvasmaker=canvas_class)
+            canvas_class = type("NumberedCanvas", (_NumberedCanvas,),
+                                {"page_content": page, "styles": styles})
+            doc.build(story, canvasmaker=canvas_class)
         else:
-            doc.build(flowables(content["story"]))
+            doc.build(story)
         return out.getvalue(), doc.page
 
     if not two_pass:

@@ -118,6 +118,8 @@ def _items(parent) -> list:
             heights = [float(h) for h in el.get("rowHeights").split(",")] if el.get("rowHeights") else None
             rows = [[_items(td) for td in tr.iter("td")] for tr in el.iter("tr")]
             items.append(["table", el.get("style"), widths, heights, int(el.get("repeatRows", 0)), rows])
+        elif el.tag == "condPageBreak":
+            items.append(["condPageBreak", float(el.get("height"))])
         elif el.tag == "namedString":
             continue  # the floor gets its page total its own way
         else:
@@ -127,43 +129,95 @@ def _items(parent) -> list:
 
 def consent_rml():
     """The example patient's consent form as docgen hands it to z3c.rml (checked RML tree)."""
-    from docgen import fonts, pdf, render
+    import copy
+
+    from docgen import fonts, pdf
     from docgen.generate import Generator
     from docgen.records import read_record_file
 
     generator = Generator("consent")
     captured = []
-    original = pdf.rml_to_pdf
+    name = "rml_to_pdf_pages" if hasattr(pdf, "rml_to_pdf_pages") else "rml_to_pdf"
+    original = getattr(pdf, name)
 
-    def capture(root, template):
-        captured.append(root)
-        return original(root, template)
+    def capture(root, template, *args, **kwargs):
+        captured.append(copy.deepcopy(root))
+        return original(root, template, *args, **kwargs)
 
-    pdf.rml_to_pdf = capture
+    setattr(pdf, name, capture)
     try:
         generator.build(generator.case(read_record_file(PATIENT), source=str(PATIENT)))
     finally:
-        pdf.rml_to_pdf = original
+        setattr(pdf, name, original)
     root = captured[0]
     fonts.apply_fallback(root)
-    del render
     return root
 
 
+_CELLS = ([0, 0], [-1, -1])
+_TABLE_COMMANDS = {"blockValign": ("VALIGN", "value"), "blockFont": ("FONT", "name"),
+                   "blockTopPadding": ("TOPPADDING", "length"),
+                   "blockBottomPadding": ("BOTTOMPADDING", "length"),
+                   "blockLeftPadding": ("LEFTPADDING", "length"),
+                   "blockRightPadding": ("RIGHTPADDING", "length")}
+
+
+def _cells(el) -> list:
+    def pair(text: str | None, default: list[int]) -> list[int]:
+        return [int(n) for n in text.split(",")] if text else default
+
+    return [pair(el.get("start"), _CELLS[0]), pair(el.get("stop"), _CELLS[1])]
+
+
+def _table_style(style) -> list:
+    """A <blockTableStyle> as ReportLab TableStyle commands."""
+    commands = []
+    for el in style:
+        if el.tag in _TABLE_COMMANDS:
+            command, attr = _TABLE_COMMANDS[el.tag]
+            value = el.get(attr)
+            commands.append([command, *_cells(el), value if command in ("VALIGN", "FONT") else float(value)])
+        elif el.tag == "lineStyle":
+            commands.append([el.get("kind"), *_cells(el), float(el.get("thickness", 1)),
+                             el.get("colorName", "black")])
+        elif el.tag == "blockBackground":
+            commands.append(["BACKGROUND", *_cells(el), el.get("colorName")])
+        else:
+            raise ValueError(f"floor: no TableStyle equivalent written for <{el.tag}>")
+    return commands
+
+
 def floor_content() -> dict:
+    """Everything the floor needs to print the example consent form, taken from docgen's RML."""
     from docgen import fonts
 
     root = consent_rml()
     template = root.find("template").find("pageTemplate")
-    header = template.find("header").find("para")
-    footer = template.find("footer").findall("para")
+    header, footer, frame = template.find("header"), template.find("footer"), template.find("frame")
+    graphics = template.find("pageGraphics")
+    for el in graphics:
+        if el.tag not in ("lineMode", "stroke", "lines"):
+            raise ValueError(f"floor: no equivalent written for <{el.tag}> in the page graphics")
+    scan = template.find("scanCode")
+
+    def box(el, x="x", y="y") -> list[float]:
+        return [float(el.get(x)), float(el.get(y)), float(el.get("width")), float(el.get("height"))]
+
+    stylesheet = root.find("stylesheet")
     return {
         "font_dir": str(fonts.FONT_DIR),
         "meta": {k: root.get(k) for k in ("title", "author", "subject", "creator")},
+        "styles": {el.get("name"): dict(el.attrib) for el in stylesheet.iter("paraStyle")},
+        "table_styles": {el.get("id"): _table_style(el) for el in stylesheet.iter("blockTableStyle")},
         "page": {
-            "hospital_line": template.find("pageGraphics").find("drawString").text,
-            "identity": _inner(header),
-            "footer": [_inner(p) for p in footer],
+            "line_width": float(graphics.find("lineMode").get("width")),
+            "lines": [[float(n) for n in el.text.split()] for el in graphics.iter("lines")],
+            "header": {"box": box(header), "paras": [[p.get("style"), _inner(p)] for p in header.iter("para")]},
+            "footer": {"box": box(footer), "paras": [[p.get("style"), _inner(p)] for p in footer.iter("para")]},
+            "frame": box(frame, "x1", "y1"),
+            "scan": None if scan is None else {
+                **dict(scan.attrib), "before": (scan.text or "").lstrip(),
+                "after": (scan[0].tail or "").rstrip()},
         },
         "story": _items(root.find("story")),
     }
