@@ -297,7 +297,6 @@ def in_process(result: Result, content: dict, repeat: int) -> None:
     from docgen import pdf, render
     from docgen.generate import Generator
     from docgen.records import read_record_file
-    from docgen.tailoring import tailor
 
     floor.register_fonts(Path(content["font_dir"]))
     _, floor_pages = floor.build(content)
@@ -305,11 +304,22 @@ def in_process(result: Result, content: dict, repeat: int) -> None:
     case = generator.case(read_record_file(PATIENT), source=str(PATIENT))
     pages = pages_of(generator.build(case).pdf)
 
-    # docgen's stages, to see where its time goes.
+    # docgen's stages, to see where its time goes: what one build hands to each.
+    render_args: list = []
+    original = render.render_rml
+
+    def capture(*args):
+        render_args.extend(args)
+        return original(*args)
+
+    render.render_rml = capture
+    try:
+        generator.build(case)
+    finally:
+        render.render_rml = original
     templates = generator.options.templates
     name = str(templates / render.template_name("consent"))
-    context = generator._context(case, tailor(generator.catalogue, case), "X", None)
-    rml = render.render_rml(templates, "consent", context)
+    rml = render.render_rml(*render_args)
     root = pdf.parse_rml(rml, name, [templates])
     built = generator.build(case)
     target = Path(tempfile.mkdtemp(prefix="write-")) / "doc.pdf"
@@ -334,7 +344,7 @@ def in_process(result: Result, content: dict, repeat: int) -> None:
         "floor": lambda: floor.build(content),
         "floor2": lambda: floor.build(content, two_pass=True),
         "docgen": lambda: generator.build(case),
-        "render": lambda: render.render_rml(templates, "consent", context),
+        "render": lambda: render.render_rml(*render_args),
         "parse": lambda: pdf.parse_rml(rml, name, [templates]),
         "pdf": lambda: pdf.rml_to_pdf(copy.deepcopy(root), name),
         "docgen2": two_passes,
