@@ -17,6 +17,8 @@ before each page is finished, when the page number is known.
 from __future__ import annotations
 
 import functools
+import itertools
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -113,11 +115,83 @@ def _choice(el: etree._Element, name: str, default: str, known: tuple[str, ...],
 
 @functools.lru_cache(maxsize=256)
 def modules(text: str, level: str) -> tuple[tuple[bool, ...], ...]:
-    """The QR matrix for a text (UTF-8, error correction level L/M/Q/H), dark modules True."""
+    """The QR matrix for a text (UTF-8, error correction level L/M/Q/H), dark modules True.
+
+    Exactly ReportLab's QRCode.make(), except that the mask is chosen by `_best_mask`,
+    which scores the eight candidates as ReportLab does in a third of the time (every
+    page has a code of its own, so this ran for every page of every document).
+    """
     qr = qrencoder.QRCode(None, getattr(qrencoder.QRErrorCorrectLevel, level))
     qr.addData(text)
-    qr.make()
+    qr.version = qr.calculate_version()
+    qr.makeImpl(False, _best_mask(qr))
     return tuple(tuple(bool(m) for m in row) for row in qr.modules)
+
+
+# --- the mask: ReportLab's choice, made faster (tests/test_scancode.py compares the two) ---
+
+_FINDER_LIKE = "10111010000"
+_RUNS = re.compile(r"0{5,}|1{5,}")
+_FLIPS: dict[int, list[list[tuple[int, int]]]] = {}
+
+
+def _best_mask(qr: qrencoder.QRCode) -> int:
+    """The mask ReportLab's QRCode.getBestMaskPattern picks, from one layout instead of eight.
+
+    ReportLab lays the code out once per mask and scores each with Python loops over
+    every module. Laid out once with mask 0, every other candidate differs only in
+    the data modules where its mask differs from mask 0; each is scored on rows of
+    '0'/'1' text with the same rules, the lowest score winning and the first on a tie.
+    """
+    qr.makeImpl(True, 0)
+    base = [["1" if dark else "0" for dark in row] for row in qr.modules]
+    best, best_score = 0, -1
+    for pattern, flips in enumerate(_flips(qr)):
+        rows = [row[:] for row in base]
+        for row, col in flips:
+            rows[row][col] = "0" if rows[row][col] == "1" else "1"
+        score = _lost_point(["".join(row) for row in rows])
+        if best_score < 0 or score < best_score:
+            best, best_score = pattern, score
+    return best
+
+
+def _flips(qr: qrencoder.QRCode) -> list[list[tuple[int, int]]]:
+    """Per mask, the data modules it colours unlike mask 0; they depend on the version only."""
+    if qr.version not in _FLIPS:
+        get_mask = qrencoder.QRUtil.getMask
+        positions = qr.dataPosIterator()
+        _FLIPS[qr.version] = [[(row, col) for col, row in positions
+                               if get_mask(0)(row, col) != get_mask(pattern)(row, col)]
+                              for pattern in range(8)]
+    return _FLIPS[qr.version]
+
+
+def _lost_point(rows: list[str]) -> int:
+    """ReportLab's QRUtil.getLostPoint on rows of '0'/'1', its quirks included."""
+    n = len(rows)
+    score = 0
+    # Runs of five or more of one colour, along rows and columns: length - 2 each.
+    for line in rows + ["".join(column) for column in zip(*rows, strict=True)]:
+        score += sum(run.end() - run.start() - 2 for run in _RUNS.finditer(line))
+    # Every 2x2 block of one colour, overlapping: 3 each (bit i of a row is column i).
+    full = (1 << n) - 1
+    bits = [int(line[::-1], 2) for line in rows]
+    for above, row in itertools.pairwise(bits):
+        same_down = ~(row ^ above) & full
+        same_left = ~(row ^ (row << 1)) & full
+        score += 3 * (same_left & same_down & (same_down << 1) & (full - 1)).bit_count()
+    # The finder-like pattern, non-overlapping, starting before n - 11, along rows only:
+    # ReportLab compares its columns (tuples) with a list, which never matches.
+    limit = n - len(_FINDER_LIKE)
+    for line in rows:
+        j = line.find(_FINDER_LIKE)
+        while 0 <= j < limit:
+            score += 40
+            j = line.find(_FINDER_LIKE, j + len(_FINDER_LIKE))
+    # The balance of dark and light.
+    dark = sum(line.count("1") for line in rows)
+    return score + 10 * (abs(100 * dark // (n * n) - 50) // 5)
 
 
 def draw(canvas: Canvas, code: ScanCode, page: int) -> None:
