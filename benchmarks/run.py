@@ -16,8 +16,6 @@ shared machine are noisy, so the targets are ratios and nothing here asserts.
 from __future__ import annotations
 
 import argparse
-import csv
-import html
 import importlib.metadata
 import json
 import os
@@ -34,6 +32,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from content import consent_rml, floor_content, paragraph_markup, write_list  # noqa: E402 (needs the path above)
+from report import markdown, targets  # noqa: E402
+
 PATIENT = REPO / "examples" / "patient.yaml"
 PYTHON = sys.executable
 DOCGEN = str(Path(PYTHON).parent / "docgen")
@@ -83,172 +85,6 @@ def machine() -> dict[str, str]:
         "docgen commit": commit,
         "load average at start (other work on the machine)": f"{load():.2f}",
     }
-
-
-# --- the floor's content, taken once from a docgen-rendered consent form ----------------------
-
-def _inner(el) -> str:
-    """A paragraph element's content as ReportLab paragraph markup."""
-    from lxml import etree
-
-    text = html.escape(el.text or "", quote=False)
-    for child in el:
-        if child.tag == "pageNumber":
-            text += "{page}" + html.escape(child.tail or "", quote=False)
-        elif child.tag == "getName":
-            text += "{total}" + html.escape(child.tail or "", quote=False)
-        else:
-            text += etree.tostring(child, encoding=str, with_tail=True)
-    return text
-
-
-def _items(parent) -> list:
-    items: list = []
-    for el in parent:
-        if el.tag == "para":
-            items.append(["para", el.get("style"), _inner(el)])
-        elif el.tag == "spacer":
-            items.append(["spacer", float(el.get("length"))])
-        elif el.tag == "keepTogether":
-            items.append(["keep", _items(el)])
-        elif el.tag == "ul":
-            items.append(["ul", dict(el.attrib), [_items(li) for li in el.iter("li")]])
-        elif el.tag == "blockTable":
-            widths = el.get("colWidths").split()
-            heights = [float(h) for h in el.get("rowHeights").split(",")] if el.get("rowHeights") else None
-            rows = [[_items(td) for td in tr.iter("td")] for tr in el.iter("tr")]
-            items.append(["table", el.get("style"), widths, heights, int(el.get("repeatRows", 0)), rows])
-        elif el.tag == "condPageBreak":
-            items.append(["condPageBreak", float(el.get("height"))])
-        elif el.tag == "namedString":
-            continue  # the floor gets its page total its own way
-        else:
-            raise ValueError(f"floor: no platypus equivalent written for <{el.tag}>")
-    return items
-
-
-def consent_rml():
-    """The example patient's consent form as docgen hands it to z3c.rml (checked RML tree)."""
-    import copy
-
-    from docgen import fonts, pdf
-    from docgen.generate import Generator
-    from docgen.records import read_record_file
-
-    generator = Generator("consent")
-    captured = []
-    name = "rml_to_pdf_pages" if hasattr(pdf, "rml_to_pdf_pages") else "rml_to_pdf"
-    original = getattr(pdf, name)
-
-    def capture(root, template, *args, **kwargs):
-        captured.append(copy.deepcopy(root))
-        return original(root, template, *args, **kwargs)
-
-    setattr(pdf, name, capture)
-    try:
-        generator.build(generator.case(read_record_file(PATIENT), source=str(PATIENT)))
-    finally:
-        setattr(pdf, name, original)
-    root = captured[0]
-    fonts.apply_fallback(root)
-    return root
-
-
-_CELLS = ([0, 0], [-1, -1])
-_TABLE_COMMANDS = {"blockValign": ("VALIGN", "value"), "blockFont": ("FONT", "name"),
-                   "blockTopPadding": ("TOPPADDING", "length"),
-                   "blockBottomPadding": ("BOTTOMPADDING", "length"),
-                   "blockLeftPadding": ("LEFTPADDING", "length"),
-                   "blockRightPadding": ("RIGHTPADDING", "length")}
-
-
-def _cells(el) -> list:
-    def pair(text: str | None, default: list[int]) -> list[int]:
-        return [int(n) for n in text.split(",")] if text else default
-
-    return [pair(el.get("start"), _CELLS[0]), pair(el.get("stop"), _CELLS[1])]
-
-
-def _table_style(style) -> list:
-    """A <blockTableStyle> as ReportLab TableStyle commands."""
-    commands = []
-    for el in style:
-        if el.tag in _TABLE_COMMANDS:
-            command, attr = _TABLE_COMMANDS[el.tag]
-            value = el.get(attr)
-            commands.append([command, *_cells(el), value if command in ("VALIGN", "FONT") else float(value)])
-        elif el.tag == "lineStyle":
-            commands.append([el.get("kind"), *_cells(el), float(el.get("thickness", 1)),
-                             el.get("colorName", "black")])
-        elif el.tag == "blockBackground":
-            commands.append(["BACKGROUND", *_cells(el), el.get("colorName")])
-        else:
-            raise ValueError(f"floor: no TableStyle equivalent written for <{el.tag}>")
-    return commands
-
-
-def floor_content() -> dict:
-    """Everything the floor needs to print the example consent form, taken from docgen's RML."""
-    from docgen import fonts
-
-    root = consent_rml()
-    template = root.find("template").find("pageTemplate")
-    header, footer, frame = template.find("header"), template.find("footer"), template.find("frame")
-    graphics = template.find("pageGraphics")
-    for el in graphics:
-        if el.tag not in ("lineMode", "stroke", "lines"):
-            raise ValueError(f"floor: no equivalent written for <{el.tag}> in the page graphics")
-    scan = template.find("scanCode")
-
-    def box(el, x="x", y="y") -> list[float]:
-        return [float(el.get(x)), float(el.get(y)), float(el.get("width")), float(el.get("height"))]
-
-    stylesheet = root.find("stylesheet")
-    return {
-        "font_dir": str(fonts.FONT_DIR),
-        "meta": {k: root.get(k) for k in ("title", "author", "subject", "creator")},
-        "styles": {el.get("name"): dict(el.attrib) for el in stylesheet.iter("paraStyle")},
-        "table_styles": {el.get("id"): _table_style(el) for el in stylesheet.iter("blockTableStyle")},
-        "page": {
-            "line_width": float(graphics.find("lineMode").get("width")),
-            "lines": [[float(n) for n in el.text.split()] for el in graphics.iter("lines")],
-            "header": {"box": box(header), "paras": [[p.get("style"), _inner(p)] for p in header.iter("para")]},
-            "footer": {"box": box(footer), "paras": [[p.get("style"), _inner(p)] for p in footer.iter("para")]},
-            "frame": box(frame, "x1", "y1"),
-            "scan": None if scan is None else {
-                **dict(scan.attrib), "before": (scan.text or "").lstrip(),
-                "after": (scan[0].tail or "").rstrip()},
-        },
-        "story": _items(root.find("story")),
-    }
-
-
-# --- invented patient lists --------------------------------------------------------------------
-
-COLUMNS = ("mrn", "given_name", "family_name", "date_of_birth", "procedure", "levels", "indication",
-           "comorbidities", "clinician", "procedure_date")
-_GIVEN = ("Ada", "Bilal", "Chen", "Dagny", "Émile", "Farah", "Gérard", "Hana", "Ivo", "Jun", "Kofi",
-          "Lena", "Mateus", "Nour", "Olga", "Priya", "Quentin", "Rosa", "Sven", "Thảo", "Ugo", "Vera")
-_FAMILY = ("Abara", "Berg", "Castillo", "Dubois", "Eriksen", "Fontaine", "García", "Haddad", "Ivanova",
-           "Jensen", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "O'Neil", "Petrov", "Quist", "Rossi")
-_LEVELS = ("T12", "L1", "L2", "T11;T12", "L1;L2", "T8", "L3", "T12;L1")
-_INDICATIONS = ("osteoporosis", "osteoporosis", "osteoporosis", "metastasis", "myeloma", "trauma")
-_COMORBIDITIES = ("", "", "anticoagulants", "copd", "", "severe_lung_disease", "copd;anticoagulants")
-
-
-def write_list(path: Path, rows: int) -> None:
-    """An invented patient list (no real person): names, dates and details vary row by row."""
-    with path.open("w", newline="", encoding="utf-8") as f:
-        out = csv.writer(f)
-        out.writerow(COLUMNS)
-        for i in range(rows):
-            out.writerow([
-                f"BM-{100000 + i}", _GIVEN[i % len(_GIVEN)], _FAMILY[(i * 7) % len(_FAMILY)],
-                f"{1932 + i % 40}-{1 + i % 12:02d}-{1 + i % 28:02d}",
-                ("vertebroplasty", "kyphoplasty")[i % 2], _LEVELS[i % len(_LEVELS)],
-                _INDICATIONS[i % len(_INDICATIONS)], _COMORBIDITIES[i % len(_COMORBIDITIES)],
-                "Dr Amara Okafor", "2026-11-20",
-            ])
 
 
 # --- measuring -----------------------------------------------------------------------------------
@@ -656,141 +492,13 @@ def weasyprint(result: Result, repeat: int) -> None:
     import weasyprint as wp  # pragma: no cover - only where installed
 
     root = consent_rml()
-    body = "".join(f"<p>{_inner(p)}</p>" for p in root.iter("para"))
+    body = "".join(f"<p>{paragraph_markup(p)}</p>" for p in root.iter("para"))
     page_css = "@page { size: A4; margin: 42pt; @bottom-center { content: counter(page) ' of ' counter(pages) } }"
     document = f"<html><head><style>{page_css}</style></head><body>{body}</body></html>"
     doc = wp.HTML(string=document).render()
     seconds = interleaved({"weasy": lambda: wp.HTML(string=document).write_pdf()}, repeat)["weasy"]
     result.add("weasy_page", "peer: WeasyPrint, same texts as HTML: per page",
                seconds * 1000 / len(doc.pages), "ms", "paragraphs only, no tables")
-
-
-# --- targets and report ------------------------------------------------------------------------
-
-def targets(v: dict[str, float]) -> list[tuple[str, str, str]]:
-    """(target, measured, met?) for the four targets of issue 7."""
-
-    def check(ok_key: tuple[str, ...], text: str, fn) -> tuple[str, str, str]:
-        if not all(k in v for k in ok_key):
-            return text, "not measured", "not measured"
-        ratio, ok = fn()
-        return text, f"{ratio:.2f}x", "met" if ok else "not met"
-
-    if "batch1_page" in v and "floorbatch_page" in v:
-        ours, floor, how = "batch1_page", "floorbatch_page", " (batch --jobs 1 vs the floor's batch)"
-    else:
-        ours, floor, how = "inproc_page", "floor_page", " (in one process; batch not available)"
-    return [
-        check((ours, floor), "docgen per page at most 1.5x the floor's" + how,
-              lambda: (v[ours] / v[floor], v[ours] / v[floor] <= 1.5)),
-        check(("speedup",), "--jobs 2 at least 1.7x faster than --jobs 1",
-              lambda: (v["speedup"], v["speedup"] >= 1.7)),
-        check(("mem_small", "mem_large"), "peak memory for 2,000 rows at most 1.2x that for 200",
-              lambda: (v["mem_large"] / v["mem_small"], v["mem_large"] / v["mem_small"] <= 1.2)),
-        check(("cold_consent", "cold_floor"),
-              "one docgen consent at most 1.5x the floor's single-document process",
-              lambda: (v["cold_consent"] / v["cold_floor"], v["cold_consent"] / v["cold_floor"] <= 1.5)),
-    ]
-
-
-def findings(v: dict[str, float]) -> str:
-    """What was optimised and what the remaining gaps come from, in this run's numbers."""
-    def ms(key: str) -> str:
-        return f"{v[key]:.1f} ms" if key in v else "(not measured)"
-
-    lines = ["## What was optimised (issue 7)", "",
-             "Each kept only with byte-identical PDFs (120 invented consent and aftercare documents, "
-             "made by main's code and by this branch, compared; `tests/test_pdf.py` checks the "
-             "page-total one, `tests/test_scancode.py` the scan-code one).", "",
-             f"- **Page totals in one pass.** `<getName id=\"lastPage\"/>` made z3c.rml lay every "
-             f"document out twice. A document now starts from the total its template's earlier "
-             f"documents ended with and is kept only if that held: {ms('docgen2')} -> "
-             f"{ms('inproc_doc')} per consent form in this run. A fresh process's first document "
-             "(a single `docgen consent`, each batch worker's first row) still takes two passes.",
-             f"- **No Vera fonts re-read per document.** z3c.rml's reset before each document "
-             f"re-parsed ReportLab's 8 bundled Vera TrueType files (docgen never uses them): "
-             f"{ms('reset_before')} -> {ms('reset')} per document. docgen's own fonts were "
-             "already parsed once per process (confirmed by profile).",
-             "- **z3c.rml imported only to lay a document out**: `docgen --version` and `docgen risks` "
-             "649 -> 322 ms and 704 -> 346 ms when measured (machine under load); a batch's main "
-             "process no longer loads it.",
-             f"- **Scan codes.** Every page has a QR code of its own, and ReportLab's encoder lays "
-             f"each out and scores it once per mask in Python loops: {ms('qr_reportlab')} per page. "
-             f"docgen now makes ReportLab's choice of mask from one layout: {ms('qr')} "
-             "(tests/test_scancode.py compares the matrices).",
-             "- **Page count from the layout** instead of parsing each PDF with pypdf, which is now "
-             "imported only to merge or to count an earlier run's files: -0.9 ms per batch row, "
-             "-65 ms from every start (`docgen consent` 678 -> 579 ms when measured).",
-             "- **Catalogue read with libyaml** (same data): 28 -> 3 ms per process.",
-             "- **Font fallback** tests a whole text at once: 1.16 -> 0.42 ms per consent form.",
-             "- Checked, nothing to gain: rl-accel's C functions are in use (see Machine); Jinja "
-             f"render {ms('render')} and the lxml parse with the guardrail walk {ms('parse')} are "
-             "small; the guardrails are unchanged.",
-             "", "## Where the remaining gaps come from", ""]
-    if "inproc_doc" in v and "floor_doc" in v and "layout" in v:
-        lines.append(
-            f"- **Per page.** In one process a consent form takes {ms('inproc_doc')} against the "
-            f"floor's {ms('floor_doc')}. ReportLab's layout and drawing inside z3c.rml take "
-            f"{ms('layout')} ({'more' if v['layout'] > v['floor_doc'] else 'less'} than the floor's "
-            "whole document; z3c.rml re-reads the page graphics, header and footer RML on every "
-            f"page); the rest, {ms('rest')}, is mostly "
-            "z3c.rml processing several hundred RML directives per document into flowables, each attribute "
-            "converted through zope.schema. Neither is docgen's code, and both are the price of "
-            "templates a hospital can edit. A batch adds per row: the atomic, fsync'd write "
-            f"({ms('batch_write')}), the page count for the manifest ({ms('batch_count')}), and per "
-            f"process the start-up ({ms('cold_worker')} for a worker) and a first document "
-            "laid out twice.")
-        if "qr" in v and "qr_reportlab" in v and "floor_pages" in v:
-            pages = v["floor_pages"]
-            ours = v["inproc_doc"] - pages * v["qr"]
-            theirs = v["floor_doc"] - pages * v["qr_reportlab"]
-            lines.append(
-                f"  The floor draws its scan codes with ReportLab's own QR encoder ({ms('qr_reportlab')} "
-                f"a page), docgen with its faster mask choice ({ms('qr')}), so the per-page target is met "
-                f"partly thanks to that; leaving the QR codes out of both, docgen takes "
-                f"{ours / theirs:.2f}x the floor's time per document in one process.")
-    if "speedup" in v:
-        lines.append(
-            f"- **--jobs 2.** Measured {v['speedup']:.2f}x by the clock; from CPU time, two free "
-            f"cores would give {v.get('speedup_cpu', float('nan')):.2f}x. The machine is shared "
-            "(see the load averages): two copies of a plain Python loop, run side by side at the "
-            f"same time, got {v.get('ceiling', float('nan')):.2f}x the work of one done, the ceiling "
-            "for any --jobs 2 here, and CPU time itself stretches when both cores are busy. What "
-            f"docgen adds: start-up paid once per worker ({ms('cold_worker')}: spawned workers import "
-            "everything and read the catalogue again), each worker's first document laid out twice, "
-            "and the main process checking rows and writing the manifest beside the workers.")
-    if "mem_small" in v:
-        lines.append(
-            f"- **Memory** stays flat ({v['mem_small']:.0f} -> {v['mem_large']:.0f} MiB for the "
-            "process tree): the batch keeps only a few rows in flight.")
-    if "cold_consent" in v and "cold_floor" in v:
-        lines.append(
-            f"- **One consent form, cold.** {ms('cold_consent')} against the floor's "
-            f"{ms('cold_floor')}. Importing docgen's stack alone takes {ms('cold_imports')} "
-            f"(z3c.rml with zope.schema and zope.interface, Jinja, Babel, lxml), against "
-            f"{ms('cold_import')} for `import reportlab`; then a fresh process compiles the "
-            "templates and lays its only document out twice. Meeting 1.5x would need a PDF "
-            "back end without z3c.rml's import cost, not a tweak.")
-    return "\n".join(lines)
-
-
-def markdown(info: dict[str, str], result: Result, goals, settings: str, analysis: str) -> str:
-    lines = ["# Performance", "",
-             "Measured by `benchmarks/run.py` (see README, \"Performance\"). Numbers are from one run "
-             "on a shared machine; the targets are ratios so that they travel between machines.", "",
-             "## Machine", ""]
-    lines += [f"- {k}: {v}" for k, v in info.items()]
-    lines += ["", f"Run settings: {settings}", "", "## Measurements", "",
-              "| measure | value | note |", "| --- | ---: | --- |"]
-    lines += [f"| {a} | {b} | {c} |" for a, b, c in result.rows]
-    lines += ["", "## Targets (issue 7)", "", "| target | measured | status |", "| --- | ---: | --- |"]
-    lines += [f"| {a} | {b} | {c} |" for a, b, c in goals]
-    if result.notes:
-        lines += [""] + [f"- {n}" for n in result.notes]
-    lines += ["", findings(result.values)]
-    if analysis:
-        lines += ["", analysis.strip()]
-    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
@@ -832,7 +540,8 @@ def main() -> None:
         print(f"  {text:<75} {measured:>10}  {status}")
     analysis = args.analysis.read_text(encoding="utf-8") if args.analysis else ""
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(markdown(info, result, goals, settings, analysis), encoding="utf-8")
+    report = markdown(info, result.rows, result.notes, result.values, goals, settings, analysis)
+    args.output.write_text(report, encoding="utf-8")
     print(f"\nwritten {args.output}")
 
 
