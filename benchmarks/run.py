@@ -518,7 +518,8 @@ def main() -> None:
     settings = (f"fastest of {repeat} runs in process and of {cold_repeat} cold starts; "
                 f"batch speed on {speed_rows} invented consent rows; peak memory on "
                 f"{memory_rows[0]} and {memory_rows[1]} invented {memory_document} rows with --jobs 2 "
-                "(the shorter document, to keep the 2,000-row run to a minute or two).")
+                "(the shorter document, to keep the 2,000-row run to a minute or two); peak memory is the "
+                "resident memory of the batch's whole process tree, sampled every 0.1 s.")
 
     info = machine()
     for k, val in info.items():
