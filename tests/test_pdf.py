@@ -90,3 +90,20 @@ def test_page_totals_learnt_from_earlier_documents_give_the_same_bytes(monkeypat
         footers = [p.extract_text() for p in pypdf.PdfReader(io.BytesIO(fast)).pages]
         assert footers and all(f"of {pages}" in text for text in footers)
         monkeypatch.undo()
+
+
+def test_no_font_file_is_parsed_again_for_later_documents(monkeypatch):
+    """z3c.rml's reset before each document must not re-read TrueType files (issue 7)."""
+    from reportlab.pdfbase import ttfonts
+
+    pdf_of('<para style="b">First</para>')
+    parsed = []
+    original = ttfonts.TTFontFile.__init__
+
+    def counting(self, *args, **kwargs):
+        parsed.append(args[0] if args else kwargs)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ttfonts.TTFontFile, "__init__", counting)
+    pdf_of('<para style="b">Second</para>')
+    assert parsed == []
