@@ -12,7 +12,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import csv
-import difflib
 import hashlib
 import io
 import multiprocessing
@@ -25,9 +24,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from . import output
+from .columns import Columns, load_column_map, parse_settings, resolve_columns
 from .errors import (
     ColumnError,
     DocgenError,
@@ -37,7 +35,7 @@ from .errors import (
     RecordError,
 )
 from .generate import Generator, Options
-from .records import FIELDS, REQUIRED, REQUIRED_FOR, Case
+from .records import Case
 from .tables import Table, open_table
 
 MANIFEST = "manifest.csv"
@@ -46,122 +44,8 @@ MANIFEST_COLUMNS = ("row", "mrn", "document", "document_id", "file", "pages", "s
                     "catalogue_version", "status", "reason")
 ERROR_COLUMNS = ("row", "mrn", "field", "reason")
 WRITTEN, SKIPPED, REFUSED = "written", "skipped-existing", "refused"
-# Read from a list only to refuse the row: no sheet is sent to a patient recorded as deceased.
-BATCH_FIELDS = ("date_of_death",)
-# A clinician's reason to override a safety rule belongs to one patient, never to a whole list.
-NOT_SETTABLE = ("override", "mrn", "given_name", "family_name", "date_of_birth")
 # Cells a spreadsheet would run as a formula when the report is opened in it.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-@dataclass(frozen=True)
-class Columns:
-    """Where each docgen field comes from: a column of the list, a --set value, or both."""
-
-    index: dict[str, int]  # field -> cell position in a row
-    header: dict[str, str]  # field -> the column's header as the file writes it
-    settings: dict[str, str]  # field -> value for rows whose cell is blank
-    width: int
-    warnings: tuple[str, ...] = ()  # ignored columns that look like a misspelt field
-
-    def raw(self, cells: list[str]) -> dict[str, str]:
-        raw = {name: cells[i] if i < len(cells) else "" for name, i in self.index.items()}
-        for name, value in self.settings.items():
-            if not raw.get(name, "").strip():
-                raw[name] = value
-        return raw
-
-    def label(self, name: str) -> str:
-        """A field as a person finds it in their own spreadsheet."""
-        header = self.header.get(name)
-        if header is not None and header != name:
-            return f"{name} (column {header})"
-        if header is None and name in self.settings:
-            return f"{name} (--set)"
-        return name
-
-
-def load_column_map(path: Path | None) -> dict[str, str]:
-    """Read MAP.yaml: docgen field -> header in the list."""
-    if path is None:
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise ColumnError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        reason = " ".join(str(exc).split())[:200]
-        raise ColumnError(f"{path}: not a readable YAML column map: {reason}") from None
-    if not isinstance(data, dict):
-        raise ColumnError(f"{path}: expected lines 'docgen_field: Column header'")
-    known = FIELDS + BATCH_FIELDS
-    for name, header in data.items():
-        if name not in known:
-            raise ColumnError(f"{path}: {name}: not a docgen field (known: {', '.join(known)})")
-        if not isinstance(header, str | int) or not str(header).strip():
-            raise ColumnError(f"{path}: {name}: give the column header as text")
-    return {str(k): str(v).strip() for k, v in data.items()}
-
-
-def parse_settings(items: Iterable[str]) -> dict[str, str]:
-    """--set FIELD=VALUE options into a mapping, refusing fields a whole list must not share."""
-    settings: dict[str, str] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise ColumnError(f"--set {item!r}: expected FIELD=VALUE, "
-                              "e.g. --set procedure=kyphoplasty")
-        if name not in FIELDS:
-            raise ColumnError(f"--set {name}: not a docgen field (known: {', '.join(FIELDS)})")
-        if name in NOT_SETTABLE:
-            raise ColumnError(f"--set {name}: must come from each row, "
-                              "never one value for the whole list")
-        settings[name] = value.strip()
-    return settings
-
-
-def resolve_columns(table: Table, document: str, column_map: dict[str, str],
-                    settings: dict[str, str]) -> Columns:
-    """Match fields to columns by name (never by position); every required field must be found."""
-    positions: dict[str, int] = {}
-    for i, cell in enumerate(table.header):
-        key = cell.strip().casefold()
-        if not key:
-            continue  # a column without a header carries nothing we could name
-        if key in positions:
-            raise ColumnError(f"{table.path}: row 1: two columns are both called {cell.strip()!r}")
-        positions[key] = i
-    index: dict[str, int] = {}
-    header: dict[str, str] = {}
-    for name in FIELDS + BATCH_FIELDS:
-        wanted = column_map.get(name, name)
-        i = positions.get(wanted.casefold())
-        if i is None:
-            if name in column_map:
-                raise ColumnError(f"{table.path}: has no column {wanted!r} (column map: {name})")
-            continue
-        index[name] = i
-        header[name] = table.header[i].strip()
-    needed = REQUIRED + REQUIRED_FOR.get(document, ())
-    missing = [n for n in needed if n not in index and not settings.get(n)]
-    if missing:
-        raise ColumnError(
-            f"{table.path}: no column for {', '.join(missing)} (name the columns so, map them "
-            "with --columns MAP.yaml, or give one value for every row with --set FIELD=VALUE)"
-        )
-    used = set(index.values())
-    unfound = [n for n in FIELDS if n not in index]
-    warnings = []
-    for i, cell in enumerate(table.header):
-        key = "_".join(cell.strip().casefold().replace("-", " ").split())
-        if i in used or not key:
-            continue
-        # An ignored "comorbidity" column would silently drop COPD from a consent form: say so.
-        if near := difflib.get_close_matches(key, unfound, n=1, cutoff=0.75):
-            warnings.append(f"{table.path}: column {cell.strip()!r} is ignored; "
-                            f"did you mean {near[0]!r}?")
-    return Columns(index, header, settings, len(table.header), tuple(warnings))
 
 
 @dataclass
