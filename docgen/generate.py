@@ -105,6 +105,8 @@ class Generator:
                         case.row)
                 for rule in tailoring.refusals
             ])
+        # The reason is printed, recorded and part of the id only where a rule needed it.
+        override = override if tailoring.refusals else None
         draft = self.draft or self.language_draft(case.language)
         document_id = self._document_id(case, override)
         context = self._context(case, tailoring, document_id, override, draft)
@@ -125,7 +127,7 @@ class Generator:
             document_id=document_id,
             template_version=self.template_control.version,
             catalogue_version=self.catalogue.version,
-            override=override if tailoring.refusals else None,
+            override=override,
         )
 
     def _document_id(self, case: Case, override: str | None) -> str:
@@ -157,7 +159,7 @@ class Generator:
             "catalogue_version": self.catalogue.version,
             "document_id": document_id,
             "draft": draft,
-            "override": override if tailoring.refusals else None,
+            "override": override,
         }
 
     def write(self, built: Built, folder: Path, force: bool | None = None) -> Path:
