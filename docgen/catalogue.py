@@ -17,7 +17,7 @@ except ImportError:  # PyYAML built without libyaml
     from yaml import SafeLoader
 
 from .control import Control, parse_control
-from .errors import CatalogueError, Problem
+from .errors import CatalogueError, Problem, one_line
 from .records import DOCUMENTS, PROCEDURES, Vocabulary
 
 Text = Mapping[str, str]  # language code -> text
@@ -121,7 +121,7 @@ class _Checker:
             self.problem(file, "", "missing")
             return {}
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            self.problem(file, "", f"cannot be read: {' '.join(str(exc).split())[:200]}")
+            self.problem(file, "", f"cannot be read: {one_line(exc)}")
             return {}
         if not isinstance(data, dict):
             self.problem(file, "", "expected field: value pairs")

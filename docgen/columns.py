@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ColumnError
+from .errors import ColumnError, one_line
 from .records import FIELDS, REQUIRED, REQUIRED_FOR
 from .tables import Table
 
@@ -54,7 +54,7 @@ def load_column_map(path: Path | None) -> dict[str, str]:
     except FileNotFoundError:
         raise ColumnError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        reason = " ".join(str(exc).split())[:200]
+        reason = one_line(exc)
         raise ColumnError(f"{path}: not a readable YAML column map: {reason}") from None
     if not isinstance(data, dict):
         raise ColumnError(f"{path}: expected lines 'docgen_field: Column header'")

@@ -12,6 +12,11 @@ EXIT_REFUSED = 1  # some records (or the one record) were refused; good ones wer
 EXIT_UNUSABLE = 2  # the command itself could not run: bad option, unreadable file, missing column
 
 
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    """An exception's text on one short line: enough to find the fault, never a traceback."""
+    return " ".join(str(exc).split())[:limit] or type(exc).__name__
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input, and where: file, row (spreadsheet numbering) and field."""

@@ -12,7 +12,7 @@ from lxml import etree
 from z3c.rml import directive, document
 
 from . import fonts, scancode
-from .errors import TemplateError
+from .errors import TemplateError, one_line
 
 # Elements that run code, write files or configure logging: never in a patient document.
 REFUSED_ELEMENTS = frozenset({
@@ -137,7 +137,7 @@ def _process(root: etree._Element, template: str, code: scancode.ScanCode | None
     except TemplateError:
         raise
     except Exception as exc:  # z3c.rml raises many kinds for bad markup
-        message = " ".join(str(exc).split())[:300] or type(exc).__name__
+        message = one_line(exc, 300)
         raise TemplateError(f"{template}: cannot be turned into a PDF: {message}") from None
     finally:
         logger.removeHandler(collect)

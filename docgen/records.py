@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .errors import InputFileError, Problem, RecordError
+from .errors import InputFileError, Problem, RecordError, one_line
 
 PROCEDURES = ("vertebroplasty", "kyphoplasty")
 DOCUMENTS = ("consent", "aftercare")
@@ -94,14 +94,14 @@ def read_record_file(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise InputFileError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"{path}: cannot be read: {_reason(exc)}") from None
+        raise InputFileError(f"{path}: cannot be read: {one_line(exc)}") from None
     try:
         if path.suffix.lower() == ".json":
             data = json.loads(text)
         else:
             data = yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InputFileError(f"{path}: not valid {_kind(path)}: {_reason(exc)}") from None
+        raise InputFileError(f"{path}: not valid {_kind(path)}: {one_line(exc)}") from None
     if not isinstance(data, dict):
         raise InputFileError(f"{path}: expected field: value pairs, found {type(data).__name__}")
     return {str(k): v for k, v in data.items()}
@@ -276,8 +276,3 @@ def _singular(name: str) -> str:
 
 def _kind(path: Path) -> str:
     return "JSON" if path.suffix.lower() == ".json" else "YAML"
-
-
-def _reason(exc: Exception) -> str:
-    """First line of an exception's text: enough to find the fault, never a traceback."""
-    return " ".join(str(exc).split())[:200] or type(exc).__name__

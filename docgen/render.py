@@ -18,7 +18,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from . import fonts, translations
-from .catalogue import Catalogue, Text
+from .catalogue import Text
 from .control import Control, parse_control
 from .errors import Problem, TemplateError
 
@@ -152,14 +152,3 @@ def render_rml(templates: Path, document: str, context: dict[str, Any]) -> str:
     except UnknownLocaleError as exc:  # a language without a locale in site.yaml that Babel knows
         raise TemplateError(f"{templates}/site.yaml: locales: no Babel locale for "
                             f"language {context['language']!r} ({exc})") from None
-
-
-def catalogue_texts(catalogue: Catalogue) -> dict[str, Any]:
-    """The parts of the catalogue templates may use, by name."""
-    return {
-        "procedures": catalogue.procedures,
-        "indications": catalogue.indications,
-        "comorbidities": catalogue.comorbidities,
-        "bands": catalogue.bands,
-        "sources": catalogue.sources,
-    }

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from babel import Locale, UnknownLocaleError
 
-from .errors import TemplateError
+from .errors import TemplateError, one_line
 
 SITE_FILE = "site.yaml"
 REQUIRED = ("hospital", "department", "ward_phone", "out_of_hours_phone", "emergency_phone")
@@ -34,7 +34,7 @@ def load_site(templates: Path) -> Site:
     except FileNotFoundError:
         raise TemplateError(f"{path}: site settings file not found") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise TemplateError(f"{path}: cannot be read: {' '.join(str(exc).split())[:200]}") from None
+        raise TemplateError(f"{path}: cannot be read: {one_line(exc)}") from None
     if not isinstance(data, dict):
         raise TemplateError(f"{path}: expected field: value pairs")
     for name in REQUIRED:

@@ -20,7 +20,7 @@ from babel.support import Translations
 
 from .catalogue import SOURCE_LANGUAGE  # templates are written in English too
 from .control import Control, parse_control
-from .errors import Problem, TemplateError
+from .errors import Problem, TemplateError, one_line
 
 DOMAIN = "docgen"
 LOCALE_DIR = "locale"
@@ -103,7 +103,7 @@ def translation_control(templates: Path, language: str) -> Control:
             f"{path}: missing (document control of the {language!r} translation)"
         ) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise TemplateError(f"{path}: cannot be read: {' '.join(str(exc).split())[:200]}") from None
+        raise TemplateError(f"{path}: cannot be read: {one_line(exc)}") from None
     problems: list[Problem] = []
     control = parse_control(
         data if isinstance(data, dict) else {},
