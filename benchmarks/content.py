@@ -57,9 +57,9 @@ def consent_rml():
     """The example patient's consent form as docgen hands it to z3c.rml (checked RML tree)."""
     import copy
 
-    from docgen import fonts, pdf
     from docgen.generate import Generator
-    from docgen.records import read_record_file
+    from docgen.input.records import read_record_file
+    from docgen.layout import fonts, pdf
 
     generator = Generator("consent")
     captured = []
@@ -115,7 +115,7 @@ def _table_style(style) -> list:
 
 def floor_content() -> dict:
     """Everything the floor needs to print the example consent form, taken from docgen's RML."""
-    from docgen import fonts
+    from docgen.layout import fonts
 
     root = consent_rml()
     template = root.find("template").find("pageTemplate")

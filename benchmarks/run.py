@@ -130,9 +130,9 @@ def in_process(result: Result, content: dict, repeat: int) -> None:
     import floor
     from reportlab import rl_config
 
-    from docgen import pdf, render
     from docgen.generate import Generator
-    from docgen.records import read_record_file
+    from docgen.input.records import read_record_file
+    from docgen.layout import pdf, render
 
     floor.register_fonts(Path(content["font_dir"]))
     _, floor_pages = floor.build(content)
@@ -140,7 +140,7 @@ def in_process(result: Result, content: dict, repeat: int) -> None:
     case = generator.case(read_record_file(PATIENT), source=str(PATIENT))
     pages = pages_of(generator.build(case).pdf)
     try:
-        from docgen import scancode
+        from docgen.layout import scancode
     except ImportError:  # before scan codes
         scancode = None
 
@@ -294,8 +294,8 @@ def cold(result: Result, content_file: Path, work: Path, repeat: int) -> None:
                   str(out / "floor.pdf")],
         "consent": [DOCGEN, "consent", str(PATIENT), "-o", str(out), "--force"],
         "version": [DOCGEN, "--version"],
-        "imports": [PYTHON, "-c", "import docgen.generate, docgen.pdf"],
-        "worker": [PYTHON, "-c", "import docgen.batch, docgen.pdf; docgen.batch.Generator('consent')"],
+        "imports": [PYTHON, "-c", "import docgen.generate, docgen.layout.pdf"],
+        "worker": [PYTHON, "-c", "import docgen.batch, docgen.layout.pdf; docgen.batch.Generator('consent')"],
     }, repeat, REPO)
     t = {k: v * 1000 for k, v in t.items()}
     result.add("cold_import", 'cold process: python -c "import reportlab"', t["import"], "ms")
@@ -303,8 +303,8 @@ def cold(result: Result, content_file: Path, work: Path, repeat: int) -> None:
                "imports platypus, parses 4 fonts, 1 pass")
     result.add("cold_consent", "cold process: docgen consent examples/patient.yaml", t["consent"], "ms")
     result.add("cold_version", "  docgen --version (start-up of the command line)", t["version"], "ms")
-    result.add("cold_imports", '  python -c "import docgen.generate, docgen.pdf" (z3c.rml, Jinja, ...)', t["imports"],
-               "ms")
+    result.add("cold_imports", '  python -c "import docgen.generate, docgen.layout.pdf" (z3c.rml, Jinja, ...)',
+               t["imports"], "ms")
     result.add("cold_worker", "  a batch worker's start-up (spawned: imports, catalogue, fonts)", t["worker"],
                "ms", "each --jobs worker pays it once")
 

@@ -21,22 +21,25 @@ import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import output
-from .columns import Columns, load_column_map, parse_settings, resolve_columns
 from .errors import (
+    EXIT_OK,
+    EXIT_REFUSED,
     ColumnError,
     DocgenError,
     InputFileError,
     Interrupted,
     Problem,
     RecordError,
+    SafetyRefusal,
 )
 from .generate import Generator, Options
-from .records import Case
-from .tables import Table, open_table
+from .input.columns import Columns, load_column_map, parse_settings, resolve_columns
+from .input.records import Case
+from .input.tables import Table, open_table
 
 MANIFEST = "manifest.csv"
 ERRORS = "errors.csv"
@@ -77,13 +80,11 @@ class Summary:
     skipped: int = 0
     refused: int = 0
     manifest: Path | None = None
-    errors: Path | None = None
     merged: Path | None = None
-    files: list[Path] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.refused else 0
+        return EXIT_REFUSED if self.refused else EXIT_OK
 
     def __str__(self) -> str:
         return (f"{self.written} written, {self.skipped} skipped (already there), "
@@ -177,8 +178,6 @@ class Batch:
                     "is complete; run the same command again to finish the list"
                 ) from None
         summary.manifest = self.out_dir / MANIFEST
-        summary.errors = self.out_dir / ERRORS
-        summary.files = in_order
         if self.merge is not None and in_order:
             merge_pdfs(in_order, self.merge, duplex=self.duplex, force=self.options.force)
             summary.merged = self.merge
@@ -259,11 +258,9 @@ def produce(generator: Generator, case: Case, folder: Path) -> RowResult:
     try:
         built = generator.build(case)
         generator.write(built, folder)
-    except RecordError as exc:  # a safety rule refused it
+    except SafetyRefusal as exc:
         # In a list the clinician's reason goes in the row, not on the command line.
-        return refuse(*(Problem(p.source, p.field, p.reason.replace(
-            'with --override "REASON"', "with a reason in the override column"), p.row)
-            for p in exc.problems))
+        return refuse(*exc.how("with a reason in the override column"))
     except DocgenError as exc:  # the file appeared meanwhile, or the template failed on this row
         return refuse(Problem(case.source, "", exc.message, case.row))
     except Exception as exc:  # a defect: report the row, keep going, never show a name

@@ -10,13 +10,15 @@ from pathlib import Path
 
 import jinja2
 
-from . import readability, render, resources, translations
-from .catalogue import SOURCE_LANGUAGE, Catalogue, load_catalogue
-from .control import Control
+from . import resources
+from .content import readability, translations
+from .content.catalogue import SOURCE_LANGUAGE, Catalogue, load_catalogue
+from .content.control import Control
+from .content.settings import load_site
 from .errors import DocgenError
 from .generate import Generator, Options
-from .records import DOCUMENTS, PROCEDURES
-from .settings import load_site
+from .input.records import DOCUMENTS, PROCEDURES
+from .layout import render
 
 REVIEW_WARNING = timedelta(days=60)  # say so in good time before content goes out of date
 

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import click
 
-from . import __version__, listing, resources, translations
+from . import __version__, resources
 from .batch import Batch
+from .content import listing, translations
+from .errors import EXIT_REFUSED
 from .generate import Generator, Options, generate
-from .records import DOCUMENTS, PROCEDURES, parse_case, read_record_file
+from .input.records import DOCUMENTS, PROCEDURES, parse_case, read_record_file
 
 
 def content_options(command):
@@ -195,7 +197,7 @@ def check_command(content):
         click.echo(f"problem: {line}", err=True)
     if report.problems:
         click.echo(f"docgen check: {len(report.problems)} problem(s)", err=True)
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(EXIT_REFUSED)
     click.echo("docgen check: all content valid")
 
 

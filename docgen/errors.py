@@ -10,6 +10,7 @@ import click
 EXIT_OK = 0
 EXIT_REFUSED = 1  # some records (or the one record) were refused; good ones were still written
 EXIT_UNUSABLE = 2  # the command itself could not run: bad option, unreadable file, missing column
+EXIT_INTERRUPTED = 130  # the shell's convention for a run stopped by Ctrl-C
 
 
 def one_line(exc: BaseException, limit: int = 200) -> str:
@@ -25,6 +26,10 @@ class Problem:
     field: str
     reason: str
     row: int | None = None
+
+    def with_hint(self, how_to_override: str) -> Problem:
+        return Problem(self.source, self.field,
+                       f"{self.reason} (a clinician may proceed {how_to_override})", self.row)
 
     def __str__(self) -> str:
         where = self.source
@@ -67,7 +72,20 @@ class RecordError(DocgenError):
 
 
 class SafetyRefusal(RecordError):
-    """A clinical safety rule refuses this record unless a clinician overrides it with a reason."""
+    """A clinical safety rule refuses this record unless a clinician overrides it with a reason.
+
+    Each problem says which rule refused and why; how a clinician states the reason depends on
+    where the record came from, so each way in (command line, list, web page) adds its own hint.
+    """
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...],
+                 how_to_override: str = 'with --override "REASON"'):
+        self.refusals = tuple(problems)
+        super().__init__(tuple(p.with_hint(how_to_override) for p in self.refusals))
+
+    def how(self, how_to_override: str) -> tuple[Problem, ...]:
+        """The same refusals, telling the clinician how to proceed where they work."""
+        return tuple(p.with_hint(how_to_override) for p in self.refusals)
 
 
 class CatalogueError(DocgenError):
@@ -97,4 +115,4 @@ class ColumnError(DocgenError):
 class Interrupted(DocgenError):
     """A batch was stopped (Ctrl-C): every file written is complete; re-run to finish."""
 
-    exit_code = 130  # the shell's convention for a run stopped by Ctrl-C
+    exit_code = EXIT_INTERRUPTED

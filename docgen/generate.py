@@ -9,13 +9,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from . import fonts, output, render, resources, translations
-from .catalogue import SOURCE_LANGUAGE, Catalogue, load_catalogue
-from .control import Control
+from . import output, resources
+from .content import translations
+from .content.catalogue import SOURCE_LANGUAGE, Catalogue, load_catalogue
+from .content.control import Control
+from .content.settings import Site, load_site
+from .content.tailoring import Tailoring, rule_fields, tailor
 from .errors import ContentControlError, Problem, SafetyRefusal
-from .records import DOCUMENTS, Case, parse_case, read_record_file
-from .settings import Site, load_site
-from .tailoring import Tailoring, rule_fields, tailor
+from .input.records import DOCUMENTS, Case, parse_case, read_record_file
+from .layout import fonts, render
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,8 @@ class Generator:
         override = case.override or self.options.override
         if tailoring.refusals and not override:
             raise SafetyRefusal([
-                Problem(case.source, rule_fields(rule), f"refused by safety rule {rule.id}: "
-                        f"{rule.refuse['en']} (a clinician may proceed with --override \"REASON\")",
-                        case.row)
+                Problem(case.source, rule_fields(rule),
+                        f"refused by safety rule {rule.id}: {rule.refuse['en']}", case.row)
                 for rule in tailoring.refusals
             ])
         # The reason is printed, recorded and part of the id only where a rule needed it.
@@ -112,7 +113,7 @@ class Generator:
         context = self._context(case, tailoring, document_id, override, draft)
         # z3c.rml is imported only when a document is laid out: it is most of docgen's
         # start-up, and `docgen risks`, `--help` and a batch's main process never use it.
-        from . import pdf
+        from .layout import pdf
 
         template = str(self.options.templates / render.template_name(self.document))
         rml = render.render_rml(self.options.templates, self.document, context)

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from docgen import resources
-from docgen.catalogue import load_catalogue
+from docgen.content.catalogue import load_catalogue
 from docgen.errors import CatalogueError
 
 SIX = {"bleeding", "infection", "new-fracture", "cement-leakage", "cement-embolism",

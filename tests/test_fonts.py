@@ -14,9 +14,9 @@ from conftest import BASE_PATIENT, flat
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph
 
-from docgen import fonts
 from docgen.generate import Generator, Options
-from docgen.records import DOCUMENTS
+from docgen.input.records import DOCUMENTS
+from docgen.layout import fonts
 
 NAMES = {  # given name, family name
     "latin": ("Zoë Siobhán", "Łukasiewicz-Ó Briain"),

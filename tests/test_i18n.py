@@ -7,9 +7,11 @@ import pytest
 import yaml
 from conftest import flat, pages_text
 
-from docgen import render, resources, translations
-from docgen.catalogue import load_catalogue
-from docgen.readability import catalogue_texts
+from docgen import resources
+from docgen.content import translations
+from docgen.content.catalogue import load_catalogue
+from docgen.content.readability import catalogue_texts
+from docgen.layout import render
 
 PROCEDURES = ["vertebroplasty", "kyphoplasty"]
 _PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]")

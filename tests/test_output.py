@@ -39,7 +39,7 @@ def test_write_atomic_refuses_to_overwrite_unless_forced(tmp_path):
 def test_fallback_font_wraps_only_characters_the_main_font_lacks():
     from lxml import etree
 
-    from docgen.fonts import FALLBACK, apply_fallback
+    from docgen.layout.fonts import FALLBACK, apply_fallback
 
     root = etree.fromstring("<document><para>Anna <b>Кузнецова</b> and Nguyễn</para></document>")
     apply_fallback(root)

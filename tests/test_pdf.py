@@ -6,7 +6,7 @@ import pytest
 
 from docgen import resources
 from docgen.errors import TemplateError
-from docgen.pdf import parse_rml, rml_to_pdf
+from docgen.layout.pdf import parse_rml, rml_to_pdf
 
 MINIMAL = """<document filename="x.pdf" invariant="1">
 <template><pageTemplate id="p"><frame id="f" x1="50" y1="50" width="400" height="700"/></pageTemplate></template>
@@ -80,7 +80,7 @@ def test_page_totals_learnt_from_earlier_documents_give_the_same_bytes(monkeypat
 
     import pypdf
 
-    from docgen import pdf
+    from docgen.layout import pdf
 
     for pages in (1, 2, 2, 3, 1, 3, 3):
         fast = paged_pdf(pages, "learnt.rml.j2")  # from what the earlier documents ended with

@@ -22,10 +22,11 @@ from lxml import etree
 from PIL import Image
 from pyzbar.pyzbar import decode
 
-from docgen import resources, scancode
+from docgen import resources
 from docgen.errors import TemplateError
 from docgen.generate import Generator, Options
-from docgen.records import DOCUMENTS, MAX_TEXT, PROCEDURES
+from docgen.input.records import DOCUMENTS, MAX_TEXT, PROCEDURES
+from docgen.layout import scancode
 
 VARIANTS = list(itertools.product(DOCUMENTS, PROCEDURES, (False, True)))
 IDS = [f"{d}-{p}-{'large' if large else 'standard'}" for d, p, large in VARIANTS]

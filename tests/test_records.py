@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from docgen.errors import InputFileError, RecordError
-from docgen.records import Vocabulary, parse_case, read_record_file
+from docgen.input.records import Vocabulary, parse_case, read_record_file
 
 VOCAB = Vocabulary(
     indications=("osteoporosis", "metastasis", "myeloma", "hemangioma", "trauma"),

@@ -5,7 +5,7 @@ import random
 import pytest
 from reportlab.graphics.barcode import qrencoder
 
-from docgen import scancode
+from docgen.layout import scancode
 
 
 def reportlab_modules(text: str, level: str):

@@ -4,9 +4,9 @@ import pytest
 from conftest import flat, pages_text
 
 from docgen import resources
-from docgen.catalogue import load_catalogue
-from docgen.records import Vocabulary, parse_case
-from docgen.tailoring import tailor
+from docgen.content.catalogue import load_catalogue
+from docgen.content.tailoring import tailor
+from docgen.input.records import Vocabulary, parse_case
 
 CATALOGUE = load_catalogue(resources.default_risks())
 COPD_NOTE = "You have COPD or another lung disease"

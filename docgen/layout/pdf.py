@@ -11,8 +11,8 @@ from pathlib import Path
 from lxml import etree
 from z3c.rml import directive, document
 
+from ..errors import TemplateError, one_line
 from . import fonts, scancode
-from .errors import TemplateError, one_line
 
 # Elements that run code, write files or configure logging: never in a patient document.
 REFUSED_ELEMENTS = frozenset({

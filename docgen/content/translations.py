@@ -18,9 +18,9 @@ from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 from babel.support import Translations
 
+from ..errors import Problem, TemplateError, one_line
 from .catalogue import SOURCE_LANGUAGE  # templates are written in English too
 from .control import Control, parse_control
-from .errors import Problem, TemplateError, one_line
 
 DOMAIN = "docgen"
 LOCALE_DIR = "locale"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ColumnError, one_line
+from ..errors import ColumnError, one_line
 from .records import FIELDS, REQUIRED, REQUIRED_FOR
 from .tables import Table
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from babel import Locale, UnknownLocaleError
 
-from .errors import TemplateError, one_line
+from ..errors import TemplateError, one_line
 
 SITE_FILE = "site.yaml"
 REQUIRED = ("hospital", "department", "ward_phone", "out_of_hours_phone", "emergency_phone")

@@ -25,8 +25,8 @@ from lxml import etree
 from reportlab.graphics.barcode import qrencoder
 from reportlab.pdfgen.canvas import Canvas
 
+from ..errors import TemplateError
 from . import fonts
-from .errors import TemplateError
 
 ELEMENT = "scanCode"
 LEVELS = ("L", "M", "Q", "H")

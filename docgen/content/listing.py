@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ..input.records import PROCEDURES, Case
 from .catalogue import Catalogue, Likelihood
-from .records import PROCEDURES, Case
 from .tailoring import tailor
 
 LANGUAGE = "en"  # the terminal listing is for staff; patients get their own language on paper

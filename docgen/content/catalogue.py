@@ -16,9 +16,9 @@ try:
 except ImportError:  # PyYAML built without libyaml
     from yaml import SafeLoader
 
+from ..errors import CatalogueError, Problem, one_line
+from ..input.records import DOCUMENTS, PROCEDURES, Vocabulary
 from .control import Control, parse_control
-from .errors import CatalogueError, Problem, one_line
-from .records import DOCUMENTS, PROCEDURES, Vocabulary
 
 Text = Mapping[str, str]  # language code -> text
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from ..input.records import Case
 from .catalogue import Catalogue, Likelihood, Risk, Rule, Text
-from .records import Case
 
 
 @dataclass(frozen=True)

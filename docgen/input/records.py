@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .errors import InputFileError, Problem, RecordError, one_line
+from ..errors import InputFileError, Problem, RecordError, one_line
 
 PROCEDURES = ("vertebroplasty", "kyphoplasty")
 DOCUMENTS = ("consent", "aftercare")

@@ -17,10 +17,11 @@ from babel import UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
-from . import fonts, translations
-from .catalogue import Text
-from .control import Control, parse_control
-from .errors import Problem, TemplateError
+from ..content import translations
+from ..content.catalogue import Text
+from ..content.control import Control, parse_control
+from ..errors import Problem, TemplateError
+from . import fonts
 
 TEMPLATE_SUFFIX = ".rml.j2"
 # Document control sits in a Jinja comment at the top of every template.
@@ -77,11 +78,6 @@ def _lines(text: str, size: float, width: float) -> int:
     # (Markup.striptags would also turn no-break spaces into breakable ones.)
     plain = html.unescape(_TAG.sub("", text)) if isinstance(text, markupsafe.Markup) else str(text)
     return fonts.line_count(plain, size, width)
-
-
-def template_control(templates: Path, document: str) -> Control:
-    """Read the document-control block of a document's template."""
-    return read_control(templates, template_name(document))
 
 
 def template_controls(templates: Path, document: str) -> tuple[Control, ...]:
