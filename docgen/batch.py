@@ -204,11 +204,11 @@ class Batch:
                                   f"{width} columns; cells may have shifted", number))
         if died := raw.get("date_of_death", "").strip():
             return refuse(Problem(source, self.columns.label("date_of_death"),
-                                  f"recorded as deceased ({died}): no document made", number))
+                                  "recorded as deceased: no document made", number, died))
         try:
             case = self.generator.case(raw, source=source, row=number, strict_fields=False)
         except RecordError as exc:
-            return refuse(*(Problem(p.source, self.columns.label(p.field), p.reason, p.row)
+            return refuse(*(Problem(p.source, self.columns.label(p.field), p.reason, p.row, p.value)
                             for p in exc.problems))
         name = output.file_name(case.mrn, self.document, case.procedure)
         if name in claimed:
@@ -226,7 +226,8 @@ _COUNTER = {WRITTEN: "written", SKIPPED: "skipped", REFUSED: "refused"}
 
 def _refused(number: int, mrn: str, document: str, problems: Iterable[Problem]) -> RowResult:
     problems = tuple(problems)
-    reason = "; ".join(f"{p.field}: {p.reason}" if p.field else p.reason for p in problems)
+    reason = "; ".join(f"{p.field}: {p.private_reason()}" if p.field else p.private_reason()
+                       for p in problems)
     return RowResult(number, mrn, document, REFUSED, reason=reason, problems=problems)
 
 
@@ -336,7 +337,7 @@ class _Reports:
         csv.writer(self.files[0][2]).writerow(_safe_cells(result.manifest_line()))
         errors = csv.writer(self.files[1][2])
         for p in result.problems:
-            errors.writerow(_safe_cells([str(result.row), result.mrn, p.field, p.reason]))
+            errors.writerow(_safe_cells([str(result.row), result.mrn, p.field, p.private_reason()]))
 
     def __exit__(self, exc_type, exc, tb) -> None:
         for target, tmp, handle in self.files:

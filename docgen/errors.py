@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 import click
 
@@ -26,10 +27,17 @@ class Problem:
     field: str
     reason: str
     row: int | None = None
+    # The offending text, for the private reports (errors.csv, manifest.csv) only: the
+    # terminal shows str(problem), which never includes it, since it may be patient data.
+    value: str | None = dataclass_field(default=None, compare=False, repr=False)
 
     def with_hint(self, how_to_override: str) -> Problem:
         return Problem(self.source, self.field,
-                       f"{self.reason} (a clinician may proceed {how_to_override})", self.row)
+                       f"{self.reason} (a clinician may proceed {how_to_override})", self.row, self.value)
+
+    def private_reason(self) -> str:
+        """The reason with the value that was refused, for a report only its owner can read."""
+        return self.reason if self.value is None else f"{self.reason} (found {self.value!r})"
 
     def __str__(self) -> str:
         where = self.source

@@ -146,10 +146,10 @@ def test_default_output_folder(run, patient, tmp_path):
 
 @pytest.mark.parametrize(("fields", "expected"), [
     ({"mrn": None}, "patient.yaml: mrn: missing"),
-    ({"date_of_birth": "02/03/1941"}, "patient.yaml: date_of_birth: '02/03/1941' is not a date"),
-    ({"levels": "S1"}, "patient.yaml: levels: 'S1' not a vertebra"),
-    ({"procedure": "fusion"}, "patient.yaml: procedure: unknown procedure 'fusion'"),
-    ({"comorbidities": "cpod"}, "patient.yaml: comorbidities: unknown comorbidity 'cpod'"),
+    ({"date_of_birth": "02/03/1941"}, "patient.yaml: date_of_birth: is not a date written YYYY-MM-DD"),
+    ({"levels": "S1"}, "patient.yaml: levels: item 1 not a vertebra (C1-C7, T1-T12, L1-L5)"),
+    ({"procedure": "fusion"}, "patient.yaml: procedure: not a known procedure (known: vertebroplasty, kyphoplasty)"),
+    ({"comorbidities": "cpod"}, "patient.yaml: comorbidities: item 1 not a known comorbidity"),
     ({"clinician": None}, "patient.yaml: clinician: missing"),
 ])
 def test_bad_record_is_one_clear_line_exit_1_and_no_pdf(run, patient, out_dir, fields, expected):

@@ -178,7 +178,7 @@ def test_docgen_messages_keeps_translations_and_marks_new_text(tmp_path, run):
 def test_unknown_language_is_refused(run, patient, out_dir):
     result = run("consent", patient(language="fr"), "-o", out_dir)
     assert result.exit_code == 1
-    assert "unknown language 'fr' (known: en, es)" in result.output
+    assert "language: not a known language (known: en, es)" in result.output
 
 
 def _add_language(data, new, like):
