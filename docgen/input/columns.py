@@ -7,14 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from pydantic import ValidationError
 
-from ..errors import ColumnError, one_line
+from ..errors import ColumnError, InputFileError
+from .limits import MAX_MAP_BYTES, read_capped
+from .loading import load_mapping
 from .records import FIELDS, REQUIRED, REQUIRED_FOR
+from .schema import BATCH_FIELDS, ColumnMap
 from .tables import Table
-
-# Read from a list only to refuse the row: no sheet is sent to a patient recorded as deceased.
-BATCH_FIELDS = ("date_of_death",)
 # A clinician's reason to override a safety rule belongs to one patient, never to a whole list.
 NOT_SETTABLE = ("override", "mrn", "given_name", "family_name", "date_of_birth")
 
@@ -46,25 +46,38 @@ class Columns:
 
 
 def load_column_map(path: Path | None) -> dict[str, str]:
-    """Read MAP.yaml: docgen field -> header in the list."""
+    """Read MAP.yaml: docgen field -> header in the list.
+
+    Headers keep their text (``mrn: 0012`` names the column "0012"). Two fields mapped to one
+    column are refused: one cell would silently fill both.
+    """
     if path is None:
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise ColumnError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        reason = one_line(exc)
+        data = load_mapping(read_capped(path, MAX_MAP_BYTES, "YAML column map"), path, "yaml")
+    except InputFileError as exc:
+        reason = exc.message.removeprefix(f"{path}: ")
+        if "no such file" in reason:
+            raise ColumnError(exc.message) from None
         raise ColumnError(f"{path}: not a readable YAML column map: {reason}") from None
-    if not isinstance(data, dict):
-        raise ColumnError(f"{path}: expected lines 'docgen_field: Column header'")
     known = FIELDS + BATCH_FIELDS
-    for name, header in data.items():
-        if name not in known:
-            raise ColumnError(f"{path}: {name}: not a docgen field (known: {', '.join(known)})")
-        if not isinstance(header, str | int) or not str(header).strip():
-            raise ColumnError(f"{path}: {name}: give the column header as text")
-    return {str(k): str(v).strip() for k, v in data.items()}
+    try:
+        columns = ColumnMap.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False, include_input=False)[0]
+        name = ".".join(str(part) for part in error["loc"])
+        if error["type"] == "extra_forbidden":
+            raise ColumnError(f"{path}: {name}: not a docgen field (known: {', '.join(known)})") from None
+        raise ColumnError(f"{path}: {name}: give the column header as text") from None
+    mapping = {name: header for name, header in columns.model_dump().items() if header is not None}
+    fields_of: dict[str, list[str]] = {}
+    for name, header in mapping.items():
+        fields_of.setdefault(header.casefold(), []).append(name)
+    for names in fields_of.values():
+        if len(names) > 1:
+            raise ColumnError(f"{path}: {' and '.join(names)} are mapped to the same column; "
+                              "each column can fill only one field")
+    return mapping
 
 
 def parse_settings(items: Iterable[str]) -> dict[str, str]:
@@ -94,7 +107,9 @@ def resolve_columns(table: Table, document: str, column_map: dict[str, str],
         if not key:
             continue  # a column without a header carries nothing we could name
         if key in positions:
-            raise ColumnError(f"{table.path}: row 1: two columns are both called {cell.strip()!r}")
+            # Column numbers, not the header's text: a list without a header row has a patient in row 1.
+            raise ColumnError(f"{table.path}: row 1: columns {positions[key] + 1} and {i + 1} "
+                              "have the same header")
         positions[key] = i
     index: dict[str, int] = {}
     header: dict[str, str] = {}
@@ -105,6 +120,10 @@ def resolve_columns(table: Table, document: str, column_map: dict[str, str],
             if name in column_map:
                 raise ColumnError(f"{table.path}: has no column {wanted!r} (column map: {name})")
             continue
+        if i in index.values():
+            other = next(n for n, j in index.items() if j == i)
+            raise ColumnError(f"{table.path}: {other} and {name} would both be read from column {i + 1}; "
+                              "map each field to its own column")
         index[name] = i
         header[name] = table.header[i].strip()
     needed = REQUIRED + REQUIRED_FOR.get(document, ())
@@ -117,6 +136,12 @@ def resolve_columns(table: Table, document: str, column_map: dict[str, str],
     used = set(index.values())
     unfound = [n for n in FIELDS if n not in index]
     warnings = []
+    for name, wanted in column_map.items():
+        own = positions.get(name.casefold())
+        # A column named for the field, passed over for another one: say which one is used.
+        if own is not None and own not in used and wanted.casefold() != name.casefold():
+            warnings.append(f"{table.path}: column {name!r} is ignored; the column map takes "
+                            f"{name} from column {header[name]!r}")
     for i, cell in enumerate(table.header):
         key = "_".join(cell.strip().casefold().replace("-", " ").split())
         if i in used or not key:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,6 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputFileError
+from .limits import (
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    MAX_LIST_BYTES,
+    MAX_ROWS,
+    MAX_SHARED_STRINGS,
+    MAX_SHARED_STRINGS_BYTES,
+    MAX_XLSX_RATIO,
+    MAX_XLSX_UNPACKED,
+    check_regular,
+)
 
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
@@ -42,13 +55,10 @@ class Table:
 
 def open_table(path: Path) -> Table:
     """Check that path is a readable list with a header and at least one row below it."""
+    check_regular(path, MAX_LIST_BYTES, "CSV or .xlsx file")
     try:
         with path.open("rb") as handle:
             head = handle.read(8)
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputFileError(f"{path}: is a folder, not a CSV or .xlsx file") from None
     except OSError as exc:
         raise InputFileError(f"{path}: cannot be read: {exc.strerror}") from None
     suffix = path.suffix.lower()
@@ -116,18 +126,74 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         number = 0
         try:
             for number, cells in enumerate(reader, start=1):  # noqa: B007
+                _check_row(path, number, cells)
                 yield number, cells
         except csv.Error as exc:
             raise InputFileError(f"{path}: row {number + 1}: not valid CSV: {exc}") from None
 
 
+def _check_row(path: Path, number: int, cells: list[str]) -> None:
+    """Bound a row's work; the error names the row and limit, never a cell's text."""
+    if number > MAX_ROWS + 1:
+        raise InputFileError(f"{path}: has more than {MAX_ROWS:,} rows; split the list")
+    if len(cells) > MAX_COLUMNS:
+        raise InputFileError(f"{path}: row {number}: has more than {MAX_COLUMNS:,} cells")
+    for i, cell in enumerate(cells):
+        if len(cell) > MAX_CELL_CHARS:
+            raise InputFileError(f"{path}: row {number}: cell {i + 1} is longer than "
+                                 f"{MAX_CELL_CHARS:,} characters")
+
+
+_UNIQUE_COUNT = re.compile(rb"""uniqueCount\s*=\s*["'](\d+)["']""")
+
+
 def _xlsx_check(path: Path) -> int | None:
+    _check_zip(path)
     book = _open_book(path)
     try:
         sheet = book.worksheets[0]
+        if sheet.max_column is not None and sheet.max_column > MAX_COLUMNS:
+            raise InputFileError(f"{path}: the first sheet is wider than {MAX_COLUMNS:,} columns")
+        if sheet.max_row is not None and sheet.max_row > MAX_ROWS + 1:
+            raise InputFileError(f"{path}: has more than {MAX_ROWS:,} rows; split the list")
         return None if sheet.max_row is None else max(sheet.max_row - 1, 0)
     finally:
         book.close()
+
+
+def _check_zip(path: Path) -> None:
+    """Refuse a zip bomb from its directory, before openpyxl unpacks anything.
+
+    openpyxl loads the whole shared strings table into memory on opening, so its unpacked size
+    and entry count are bounded here. A part can never unpack to more than its declared size:
+    zipfile stops there, so the declared sizes are safe to trust.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+            total = sum(part.file_size for part in parts)
+            if total > MAX_XLSX_UNPACKED:
+                raise InputFileError(f"{path}: unpacks to more than {MAX_XLSX_UNPACKED >> 20:,} MB; "
+                                     "not a patient list docgen will open")
+            for part in parts:
+                ratio = part.file_size / max(part.compress_size, 1)
+                if part.file_size > (1 << 20) and ratio > MAX_XLSX_RATIO:
+                    raise InputFileError(f"{path}: a part of the workbook unpacks {ratio:,.0f} times its "
+                                         "size (a zip bomb?); not opened")
+            strings = next((p for p in parts if p.filename.lower() == "xl/sharedstrings.xml"), None)
+            if strings is not None:
+                if strings.file_size > MAX_SHARED_STRINGS_BYTES:
+                    raise InputFileError(f"{path}: its shared strings unpack to more than "
+                                         f"{MAX_SHARED_STRINGS_BYTES >> 20} MB; not opened")
+                with archive.open(strings) as handle:
+                    head = handle.read(1024)
+                if (found := _UNIQUE_COUNT.search(head)) and int(found[1]) > MAX_SHARED_STRINGS:
+                    raise InputFileError(f"{path}: has more than {MAX_SHARED_STRINGS:,} different texts; "
+                                         "not opened")
+    except InputFileError:
+        raise
+    except Exception as exc:  # zipfile raises BadZipFile, OSError, NotImplementedError, ...
+        raise _unreadable(path, exc) from None
 
 
 def _open_book(path: Path):
@@ -148,7 +214,11 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     try:
         sheet = book.worksheets[0]  # the first sheet, as the issue asks: never guess by name
         for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
-            yield number, _trim([_cell_text(v) for v in values])
+            if len(values) > MAX_COLUMNS:
+                raise InputFileError(f"{path}: row {number}: has more than {MAX_COLUMNS:,} cells")
+            cells = _trim([_cell_text(v) for v in values])
+            _check_row(path, number, cells)
+            yield number, cells
     except InputFileError:
         raise
     except Exception as exc:
