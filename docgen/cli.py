@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import click
 from . import __version__, resources
 from .batch import Batch
 from .content import listing, translations
-from .errors import EXIT_REFUSED
+from .errors import EXIT_REFUSED, DocgenError
 from .generate import Generator, Options, generate
 from .input.records import DOCUMENTS, PROCEDURES, parse_case, read_record_file
 
@@ -243,3 +244,28 @@ def messages(templates):
     """
     for line in translations.update(templates or resources.default_templates()):
         click.echo(line)
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write NAME.schema.json files into this folder (default: print them as one JSON object).")
+def schema(out_dir):
+    """Export JSON Schema for the files a hospital edits, for an editor's completion and checks.
+
+    \b
+    Examples:
+      docgen schema --out schemas/
+      # VS Code (YAML extension): "yaml.schemas": {"schemas/record.schema.json": "patients/*.yaml"}
+    """
+    from . import schemas
+
+    if out_dir is None:
+        click.echo(json.dumps({name: schemas.json_schema(name) for name in sorted(schemas.SCHEMAS)},
+                              indent=2, ensure_ascii=False, sort_keys=True))
+        return
+    try:
+        paths = schemas.write_schemas(out_dir)
+    except OSError as exc:
+        raise DocgenError(f"{out_dir}: cannot write the schema files: {exc.strerror}") from None
+    for path in paths:
+        click.echo(str(path))

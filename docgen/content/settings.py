@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from babel import Locale, UnknownLocaleError
+from pydantic import ValidationError
 
-from ..errors import TemplateError, one_line
+from ..errors import InputFileError, TemplateError
+from ..input.limits import read_capped
+from ..input.loading import load_mapping
+from ..input.schema import SiteSettings
 
 SITE_FILE = "site.yaml"
-REQUIRED = ("hospital", "department", "ward_phone", "out_of_hours_phone", "emergency_phone")
+MAX_SITE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -29,24 +32,27 @@ class Site:
 
 def load_site(templates: Path) -> Site:
     path = templates / SITE_FILE
+    if not path.exists():
+        raise TemplateError(f"{path}: site settings file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TemplateError(f"{path}: site settings file not found") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise TemplateError(f"{path}: cannot be read: {one_line(exc)}") from None
-    if not isinstance(data, dict):
-        raise TemplateError(f"{path}: expected field: value pairs")
-    for name in REQUIRED:
-        if not isinstance(data.get(name), str | int) or not str(data[name]).strip():
-            raise TemplateError(f"{path}: {name}: missing")
-    locales = data.get("locales") or {}
-    if not isinstance(locales, dict):
-        raise TemplateError(f"{path}: locales: expected language: locale pairs")
-    for language, locale in locales.items():
+        # Text-keeping loader: a phone number such as 0161 496 0000 is never read as a number.
+        data = load_mapping(read_capped(path, MAX_SITE_BYTES, "site settings file"), path, "yaml")
+    except InputFileError as exc:
+        raise TemplateError(f"{path}: cannot be read: {exc.message.removeprefix(f'{path}: ')}") from None
+    try:
+        settings = SiteSettings.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False, include_input=False)[0]
+        name = ".".join(str(part) for part in error["loc"])
+        reason = "missing" if error["type"] in ("missing", "docgen") else (
+            "not a site setting" if error["type"] == "extra_forbidden" else error["msg"])
+        if name == "locales" or name.startswith("locales."):
+            reason = "expected language: locale pairs"
+        raise TemplateError(f"{path}: {name}: {reason}") from None
+    for language, locale in settings.locales.items():
         try:
-            Locale.parse(str(locale))
+            Locale.parse(locale)
         except (ValueError, UnknownLocaleError):
             raise TemplateError(f"{path}: locales.{language}: {locale!r} is not a locale Babel "
                                 "knows (such as en_GB or es_ES)") from None
-    return Site(**{n: str(data[n]) for n in REQUIRED}, locales={str(k): str(v) for k, v in locales.items()})
+    return Site(**settings.model_dump())
