@@ -21,7 +21,7 @@ MAX_COLUMNS = 1_000  # cells in one row
 MAX_CELL_CHARS = 10_000  # characters in one cell
 MAX_XLSX_UNPACKED = 1024 * 1024 * 1024  # all parts of a workbook, as unpacked
 MAX_XLSX_RATIO = 200  # unpacked size / packed size of one part (a zip bomb is far above)
-MAX_SHARED_STRINGS_BYTES = 200 * 1024 * 1024  # xl/sharedStrings.xml unpacked
+MAX_SHARED_STRINGS_BYTES = 100 * 1024 * 1024  # xl/sharedStrings.xml unpacked
 MAX_SHARED_STRINGS = 5_000_000  # entries in the shared strings table
 
 
