@@ -171,7 +171,7 @@ def test_an_unquoted_mrn_prints_exactly_as_written(tmp_path, written):
 @pytest.mark.parametrize("written", ["1.50", "12345678901234567890123", "-0", "NaN", "1E400"])
 def test_a_json_number_keeps_its_text(tmp_path, written):
     path = tmp_path / "p.json"
-    path.write_text('{"mrn": %s, "given_name": "Ada"}' % written)
+    path.write_text(f'{{"mrn": {written}, "given_name": "Ada"}}')
     assert read_record_file(path) == {"mrn": written, "given_name": "Ada"}
 
 
@@ -184,7 +184,8 @@ def test_a_json_number_keeps_its_text(tmp_path, written):
 ])
 def test_impossible_dates_and_datetimes_are_one_line_errors(tmp_path, line, reason):
     path = tmp_path / "p.yaml"
-    text = "mrn: A1\n" + "\n".join(l for l in YAML_BASE.splitlines() if not l.startswith(line.split(":")[0]))
+    text = "mrn: A1\n" + "\n".join(
+        kept for kept in YAML_BASE.splitlines() if not kept.startswith(line.split(":")[0]))
     path.write_text(f"{text}\n{line}\n")
     with pytest.raises(RecordError) as caught:
         parse_case(read_record_file(path), document="consent", vocabulary=VOCAB, source=str(path))
@@ -305,3 +306,22 @@ def test_exported_record_schema_refuses_what_docgen_refuses():
     assert list(validator.iter_errors({k: v for k, v in good.items() if k != "mrn"}))
     assert list(validator.iter_errors({**good, "date_of_birth": "1950-02-30"}))
     assert list(validator.iter_errors({**good, "large_print": "maybe"}))
+
+
+def test_a_batch_keeps_cell_text_off_the_terminal_but_in_the_private_error_report(tmp_path, run):
+    import csv
+    import stat
+
+    listing = tmp_path / "list.csv"
+    listing.write_text("mrn,given_name,family_name,date_of_birth,procedure,levels,procedure_date\n"
+                       "A1,Ada,Example,1941-03-02,Quillon Zebrowski,L1,2026-11-20\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("batch", listing, "--document", "aftercare", "-o", out, "--jobs", "1")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (f"{listing}: row 2: procedure: not a known procedure "
+                                     "(known: vertebroplasty, kyphoplasty)")
+    report = out / "errors.csv"
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600
+    with report.open(encoding="utf-8-sig", newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert row["field"] == "procedure" and "'Quillon Zebrowski'" in row["reason"]

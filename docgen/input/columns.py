@@ -15,6 +15,7 @@ from .loading import load_mapping
 from .records import FIELDS, REQUIRED, REQUIRED_FOR
 from .schema import BATCH_FIELDS, ColumnMap
 from .tables import Table
+
 # A clinician's reason to override a safety rule belongs to one patient, never to a whole list.
 NOT_SETTABLE = ("override", "mrn", "given_name", "family_name", "date_of_birth")
 

@@ -31,7 +31,6 @@ def load_mapping(data: bytes, path: Path, kind: str) -> dict[str, Any]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputFileError(f"{path}: cannot be read: byte {exc.start + 1} is not UTF-8 text") from None
-    name = "JSON" if kind == "json" else "YAML"
     try:
         value = _json(text) if kind == "json" else _yaml(text)
     except _Refused as exc:
