@@ -15,9 +15,10 @@ import unicodedata
 from pathlib import Path
 
 from lxml import etree
-from reportlab import rl_config
-from reportlab.pdfbase import pdfmetrics, ttfonts
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+
+from . import thirdparty
 
 FONT_DIR = Path(__file__).parent / "fonts"
 MAIN = "Atkinson"
@@ -43,7 +44,7 @@ def _load() -> tuple[TTFont, ...]:
 def _install() -> None:
     # Every new page opens with the canvas's base font; make it ours, so that no
     # unembedded Helvetica is referenced from a patient's PDF.
-    rl_config.canvas_basefontname = MAIN
+    thirdparty.set_page_base_font(MAIN)
     for font in _load():
         pdfmetrics.registerFont(font)
     for family in _FILES:
@@ -58,52 +59,19 @@ def register() -> None:
 
     z3c.rml resets ReportLab's globals, registered fonts included, at the start of
     every document. Re-installing the parsed fonts from ReportLab's own reset hook
-    costs a few dictionary entries instead of re-reading the font files each time.
+    costs a few dictionary entries instead of re-reading the font files each time
+    (thirdparty.parse_fonts_once_per_reset does the same for ReportLab's own fonts).
     """
     _install()
-    rl_config.register_reset(_install)
-    _parse_reset_fonts_once()
-
-
-def _parse_reset_fonts_once() -> None:
-    """Let ReportLab's reset re-register the fonts it always registers without re-reading them.
-
-    The reset z3c.rml runs before every document calls hooks (ReportLab's
-    testshapes, z3c.rml's rlfix) that register ReportLab's bundled Vera fonts by
-    parsing Vera.ttf and its bold and italic faces anew: eight TrueType files per
-    document, which docgen's templates never use, and most of the reset's time
-    (measured in benchmarks/run.py). During a reset, the same font file under the
-    same name gives back the font parsed the first time. A parsed TTFont keeps its
-    per-document state keyed by document, as docgen's own fonts already rely on.
-    """
-    original = rl_config._reset
-    parsed: dict[tuple, TTFont] = {}
-
-    class _ParsedOnce(TTFont):
-        def __new__(cls, name, filename, *args, **kwargs):
-            key = (name, filename, args, tuple(sorted(kwargs.items())))
-            if key not in parsed:
-                parsed[key] = TTFont(name, filename, *args, **kwargs)
-            return parsed[key]  # not an instance of this class, so __init__ is not run again
-
-    def reset() -> None:
-        real, ttfonts.TTFont = ttfonts.TTFont, _ParsedOnce
-        try:
-            original()
-        finally:
-            ttfonts.TTFont = real
-
-    reset.__wrapped__ = original  # what z3c.rml's reset costs without this (benchmarks/run.py)
-    rl_config._reset = reset
+    thirdparty.on_reset(_install)
+    thirdparty.parse_fonts_once_per_reset()
 
 
 @functools.cache
 def _coverage(family: str) -> frozenset[int]:
     register()
-    regular = pdfmetrics.getFont(family).face.charToGlyph
-    bold = pdfmetrics.getFont(f"{family}-Bold").face.charToGlyph
     # A character counts only if both weights have it: names print in bold and regular.
-    return frozenset(set(regular) & set(bold))
+    return thirdparty.code_points(family) & thirdparty.code_points(f"{family}-Bold")
 
 
 @functools.cache

@@ -9,10 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from lxml import etree
-from z3c.rml import directive, document
-
 from ..errors import TemplateError, one_line
-from . import fonts, scancode
+from . import fonts, scancode, thirdparty
 
 # Elements that run code, write files or configure logging: never in a patient document.
 REFUSED_ELEMENTS = frozenset({
@@ -25,7 +23,7 @@ FILE_ATTRIBUTES = frozenset({"file", "fileName", "filename", "src", "href", "url
 
 # z3c.rml only logs markup it does not know; make it stop instead, or a typo in a
 # template would silently drop part of a legal form.
-directive.ABORT_ON_INVALID_DIRECTIVE = True
+thirdparty.abort_on_unknown_markup()
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
     huge_tree=False, remove_comments=True,
@@ -130,10 +128,7 @@ def _process(root: etree._Element, template: str, code: scancode.ScanCode | None
     try:
         out = io.BytesIO()
         canvas = scancode.canvas_maker(code) if code is not None else None
-        doc = document.Document(root, canvasClass=canvas)
-        if names:
-            doc.names = dict(names)
-        doc.process(out)
+        learnt, pages = thirdparty.lay_out(root, out, canvas, names)
     except TemplateError:
         raise
     except Exception as exc:  # z3c.rml raises many kinds for bad markup
@@ -144,4 +139,4 @@ def _process(root: etree._Element, template: str, code: scancode.ScanCode | None
         logger.propagate = propagate
     if collect.messages:
         raise TemplateError(f"{template}: {collect.messages[0]}")
-    return out.getvalue(), doc.names, doc.doc.page
+    return out.getvalue(), learnt, pages

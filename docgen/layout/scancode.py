@@ -22,11 +22,9 @@ import re
 from dataclasses import dataclass
 
 from lxml import etree
-from reportlab.graphics.barcode import qrencoder
-from reportlab.pdfgen.canvas import Canvas
-
 from ..errors import TemplateError
 from . import fonts
+from .thirdparty import Canvas, qr_code, qr_lay_out, qr_mask_differs
 
 ELEMENT = "scanCode"
 LEVELS = ("L", "M", "Q", "H")
@@ -121,11 +119,8 @@ def modules(text: str, level: str) -> tuple[tuple[bool, ...], ...]:
     which scores the eight candidates as ReportLab does in a third of the time (every
     page has a code of its own, so this ran for every page of every document).
     """
-    qr = qrencoder.QRCode(None, getattr(qrencoder.QRErrorCorrectLevel, level))
-    qr.addData(text)
-    qr.version = qr.calculate_version()
-    qr.makeImpl(False, _best_mask(qr))
-    return tuple(tuple(bool(m) for m in row) for row in qr.modules)
+    qr = qr_code(text, level)
+    return tuple(map(tuple, qr_lay_out(qr, _best_mask(qr))))
 
 
 # --- the mask: ReportLab's choice, made faster (tests/test_scancode.py compares the two) ---
@@ -135,7 +130,7 @@ _RUNS = re.compile(r"0{5,}|1{5,}")
 _FLIPS: dict[int, list[list[tuple[int, int]]]] = {}
 
 
-def _best_mask(qr: qrencoder.QRCode) -> int:
+def _best_mask(qr) -> int:
     """The mask ReportLab's QRCode.getBestMaskPattern picks, from one layout instead of eight.
 
     ReportLab lays the code out once per mask and scores each with Python loops over
@@ -143,8 +138,7 @@ def _best_mask(qr: qrencoder.QRCode) -> int:
     the data modules where its mask differs from mask 0; each is scored on rows of
     '0'/'1' text with the same rules, the lowest score winning and the first on a tie.
     """
-    qr.makeImpl(True, 0)
-    base = [["1" if dark else "0" for dark in row] for row in qr.modules]
+    base = [["1" if dark else "0" for dark in row] for row in qr_lay_out(qr, 0, test=True)]
     best, best_score = 0, -1
     for pattern, flips in enumerate(_flips(qr)):
         rows = [row[:] for row in base]
@@ -156,14 +150,10 @@ def _best_mask(qr: qrencoder.QRCode) -> int:
     return best
 
 
-def _flips(qr: qrencoder.QRCode) -> list[list[tuple[int, int]]]:
+def _flips(qr) -> list[list[tuple[int, int]]]:
     """Per mask, the data modules it colours unlike mask 0; they depend on the version only."""
     if qr.version not in _FLIPS:
-        get_mask = qrencoder.QRUtil.getMask
-        positions = qr.dataPosIterator()
-        _FLIPS[qr.version] = [[(row, col) for col, row in positions
-                               if get_mask(0)(row, col) != get_mask(pattern)(row, col)]
-                              for pattern in range(8)]
+        _FLIPS[qr.version] = [qr_mask_differs(qr, pattern) for pattern in range(8)]
     return _FLIPS[qr.version]
 
 
