@@ -107,3 +107,52 @@ def test_no_font_file_is_parsed_again_for_later_documents(monkeypatch):
     monkeypatch.setattr(ttfonts.TTFontFile, "__init__", counting)
     pdf_of('<para style="b">Second</para>')
     assert parsed == []
+
+
+@pytest.mark.parametrize("element", ["docIf", "docWhile", "docAssert", "docElse"])
+def test_expression_evaluating_elements_are_refused(element):
+    with pytest.raises(TemplateError, match=f"<{element}> is refused"):
+        pdf_of(f'<{element} cond="__import__(\'os\').system(\'true\')"><para style="b">x</para></{element}>')
+
+
+def test_module_path_syntax_is_refused_in_any_attribute():
+    with pytest.raises(TemplateError, match="would import a Python module"):
+        pdf_of('<img src="[os]/x.png" width="10" height="10"/>')
+    with pytest.raises(TemplateError, match="would import a Python module"):
+        pdf_of('<para style="b" alignment="[os]/x">x</para>')
+
+
+def test_a_missing_relative_file_is_refused_not_read_from_the_current_folder(tmp_path, monkeypatch):
+    # Before: "logo.png" was judged inside the templates folder though it was not there,
+    # and z3c.rml then read ./logo.png from wherever docgen was started.
+    (tmp_path / "logo.png").write_bytes(b"not checked")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TemplateError, match="not in the templates folder"):
+        pdf_of('<para style="b"><img src="logo.png" width="10" height="10"/></para>')
+
+
+def test_a_file_in_the_templates_folder_is_read_from_there(tmp_path, monkeypatch):
+    from reportlab.graphics import renderPM  # noqa: F401 (only to be sure ReportLab can make PNGs)
+    from PIL import Image
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    Image.new("RGB", (4, 4), "red").save(templates / "logo.png")
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    root = parse_rml(MINIMAL.format('<para style="b">A<img src="logo.png" width="10" height="10"/></para>'),
+                     "t.rml.j2", [templates])
+    assert root.find(".//img").get("src") == str((templates / "logo.png").resolve())
+    assert rml_to_pdf(root, "t.rml.j2").startswith(b"%PDF")
+
+
+def test_invariant_mode_is_forced():
+    no_invariant = MINIMAL.replace(' invariant="1"', "").format('<para style="b">Hello</para>')
+    first = rml_to_pdf(parse_rml(no_invariant, "t.rml.j2", [resources.default_templates()]), "t.rml.j2")
+    import time as _time
+
+    _time.sleep(1.1)  # the creation date has one-second resolution
+    second = rml_to_pdf(parse_rml(no_invariant, "t.rml.j2", [resources.default_templates()]), "t.rml.j2")
+    assert first == second
+    assert b"/CreationDate (D:20000101000000" in first

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+import re
+import stat
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -12,14 +14,21 @@ from lxml import etree
 from ..errors import TemplateError, one_line
 from . import fonts, scancode, thirdparty
 
-# Elements that run code, write files or configure logging: never in a patient document.
+# Elements that run code or evaluate an expression (z3c.rml's doclogic.py and special.py
+# eval() them), import a module, write files or configure logging: never in a patient
+# document. Audited against z3c.rml 5.2 (eval, exec, import_module, __import__).
 REFUSED_ELEMENTS = frozenset({
-    "docExec", "docAssign", "docPara", "evalString", "plugInFlowable", "plugInGraphic",
-    "logConfig", "includePdfPages", "image", "imageAndFlowables", "registerTTFont",
-    "registerType1Face", "registerCidFont", "registerFont",
+    "docExec", "docAssign", "docPara", "docAssert", "docIf", "docElse", "docWhile", "evalString",
+    "plugInFlowable", "plugInGraphic", "logConfig", "includePdfPages", "image", "imageAndFlowables",
+    "registerTTFont", "registerType1Face", "registerCidFont", "registerFont",
 })
+# Attributes whose value z3c.rml may import as a Python path (attr.ObjectRef: charts' label format).
+REFUSED_ATTRIBUTES = frozenset({"labelTextFormat"})
 # Attributes that name a file to read: allowed only inside the shipped or --templates folders.
-FILE_ATTRIBUTES = frozenset({"file", "fileName", "filename", "src", "href", "url", "afm", "pfb"})
+FILE_ATTRIBUTES = frozenset({"file", "fileName", "filename", "src", "href", "url", "afm", "pfb",
+                             "afmFile", "pfbFile", "imageName"})
+# z3c.rml's attr.File reads "[package.module]/path" by importing the module.
+_MODULE_PATH = re.compile(r"^\s*\[")
 
 # z3c.rml only logs markup it does not know; make it stop instead, or a typo in a
 # template would silently drop part of a legal form.
@@ -54,23 +63,39 @@ def parse_rml(rml: str, template: str, allowed_roots: Iterable[Path]) -> etree._
         if el.tag in REFUSED_ELEMENTS:
             raise TemplateError(f"{template}: line {el.sourceline}: <{el.tag}> is refused in docgen templates")
         for name, value in el.attrib.items():
+            if name in REFUSED_ATTRIBUTES or _MODULE_PATH.match(value):
+                raise TemplateError(f"{template}: line {el.sourceline}: <{el.tag} {name}=...> would import "
+                                    "a Python module; refused in docgen templates")
             if name in FILE_ATTRIBUTES and not (el is root and name == "filename"):
-                _check_path(template, el, name, value, roots)
+                el.set(name, _check_path(template, el, name, value, roots))
+    # Same template, same record: same bytes (no creation date or random id in the PDF),
+    # whatever a hospital's template says. Per document, not ReportLab's global setting.
+    root.set("invariant", "1")
     return root
 
 
-def _check_path(template: str, el, name: str, value: str, roots: list[Path]) -> None:
-    path = Path(value)
-    if ":" in value or not any(_inside(path, r) for r in roots):
-        raise TemplateError(
-            f"{template}: line {el.sourceline}: <{el.tag} {name}=...> may only name a file "
-            "inside the templates folder"
-        )
+def _check_path(template: str, el, name: str, value: str, roots: list[Path]) -> str:
+    """The absolute path of an existing regular file inside one of roots that value names.
 
-
-def _inside(path: Path, root: Path) -> bool:
-    target = (root / path).resolve()
-    return target == root or root in target.parents
+    z3c.rml opens a relative name from the current directory; handing it the
+    checked absolute path makes it read exactly the file that was checked.
+    """
+    where = f"{template}: line {el.sourceline}: <{el.tag} {name}=...>"
+    if ":" not in value and value.strip():
+        for root in roots:
+            target = (root / value).resolve()
+            if root not in target.parents:
+                continue
+            try:
+                regular = stat.S_ISREG(target.stat().st_mode)
+            except OSError:
+                continue
+            if regular:
+                return str(target)
+            raise TemplateError(f"{where} names something that is not a regular file")
+        if any(root in (root / value).resolve().parents for root in roots):
+            raise TemplateError(f"{where} names a file that is not in the templates folder")
+    raise TemplateError(f"{where} may only name a file inside the templates folder")
 
 
 # Named strings (the "lastPage" of "Page i of N") of the documents made so far, per
