@@ -12,12 +12,19 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import csv
+import ctypes
+import ctypes.util
+import errno
+import fcntl
 import hashlib
 import io
 import multiprocessing
 import os
 import signal
+import stat
+import sys
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures.process import BrokenProcessPool
@@ -40,9 +47,17 @@ from .generate import Generator, Options
 from .input.columns import Columns, load_column_map, parse_settings, resolve_columns
 from .input.records import Case
 from .input.tables import Table, open_table
+from .output import OutputError
 
 MANIFEST = "manifest.csv"
 ERRORS = "errors.csv"
+# One line per document, appended and flushed to disk before the document is put in
+# place: after a kill -9 the re-run still knows every finished file's id and versions.
+JOURNAL = ".docgen-journal.csv"
+JOURNAL_COLUMNS = ("file", "sha256", "document_id", "template_version", "catalogue_version")
+# A file at an output name larger than this is not a docgen document (ours are ~100 KB).
+MAX_EXISTING_BYTES = 50_000_000
+MAX_MANIFEST_BYTES = 200_000_000
 MANIFEST_COLUMNS = ("row", "mrn", "document", "document_id", "file", "pages", "sha256", "template_version",
                     "catalogue_version", "status", "reason")
 ERROR_COLUMNS = ("row", "mrn", "field", "reason")
@@ -95,7 +110,7 @@ class Batch:
     """One batch run, checked and ready: open() fails before any work if it cannot run."""
 
     def __init__(self, table: Table, columns: Columns, generator: Generator, out_dir: Path,
-                 merge: Path | None, duplex: bool, jobs: int):
+                 merge: Path | None, duplex: bool, jobs: int, lock: int | None = None):
         self.table = table
         self.columns = columns
         self.generator = generator
@@ -105,6 +120,13 @@ class Batch:
         self.merge = merge
         self.duplex = duplex
         self.jobs = jobs
+        self._lock = lock
+
+    def close(self) -> None:
+        """Let another batch use the output folder (run() does this when it ends)."""
+        if self._lock is not None:
+            os.close(self._lock)  # closing the descriptor releases the flock
+            self._lock = None
 
     @classmethod
     def open(cls, input_path: Path, document: str, out_dir: Path, options: Options, *,
@@ -118,22 +140,46 @@ class Batch:
         columns = resolve_columns(table, document, mapping, values)
         generator = Generator(document, options)  # a broken catalogue stops here, not per row
         folder = output.prepare_folder(out_dir)
+        source = input_path.resolve()
+        reports = {(folder / name).resolve(): name for name in (MANIFEST, ERRORS)}
+        if source in reports:
+            raise InputFileError(f"{input_path}: is the {reports[source]} this batch would write; "
+                                 "copy the list elsewhere or choose another output folder")
+        for report in (folder / MANIFEST, folder / ERRORS):
+            output.check_target(report)
         if merge is not None:
-            if merge.resolve() == input_path.resolve():
+            target = merge.resolve()
+            if target == source:
                 raise InputFileError(f"{merge}: is the input list; give another --merge file")
-            if merge.exists() and not options.force:
+            if target in reports:
+                raise InputFileError(f"{merge}: is the batch's {reports[target]}; give another --merge file")
+            if output.check_target(merge) and not options.force:
                 raise InputFileError(f"{merge}: already exists (use --force to replace it)")
             output.prepare_folder(merge.parent)
+        lock = _lock_folder(folder)
         return cls(table, columns, generator, folder, merge, duplex,
-                   max(1, jobs or os.cpu_count() or 1))
+                   max(1, jobs or os.cpu_count() or 1), lock)
 
     @property
     def total(self) -> int | None:
         return self.table.total
 
     def run(self, on_result: Callable[[RowResult], None] = lambda result: None) -> Summary:
+        """Make every row's document; on_result is called once per row, in list order.
+
+        Holds the folder's lock until it returns (or raises), then releases it.
+        """
+        try:
+            with _stop_on_sigterm():
+                return self._run(on_result)
+        finally:
+            self.close()
+
+    def _run(self, on_result: Callable[[RowResult], None]) -> Summary:
         summary = Summary()
+        output.remove_leftovers(self.out_dir)
         previous = _previous_manifest(self.out_dir / MANIFEST)
+        previous.update(_journal(self.out_dir / JOURNAL))
         claimed: dict[str, int] = {}
         in_order: list[Path] = []
         with _Reports(self.out_dir) as reports, _workers(self) as submit:
@@ -166,7 +212,7 @@ class Batch:
                         settle(pending.popleft())
                 while pending:
                     settle(pending.popleft())
-            except KeyboardInterrupt:
+            except (KeyboardInterrupt, _Terminated):
                 settled = summary.written + summary.skipped + summary.refused
                 raise Interrupted(
                     f"stopped after {settled} rows; every PDF in {self.out_dir} is complete; "
@@ -178,6 +224,8 @@ class Batch:
                     "is complete; run the same command again to finish the list"
                 ) from None
         summary.manifest = self.out_dir / MANIFEST
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.out_dir / JOURNAL)  # the manifest now holds all it held
         if self.merge is not None and in_order:
             merge_pdfs(in_order, self.merge, duplex=self.duplex, force=self.options.force)
             summary.merged = self.merge
@@ -216,7 +264,17 @@ class Batch:
                                   f"as row {claimed[name]} (would make {name} again)", number))
         claimed[name] = number
         path = self.out_dir / name
-        if path.exists() and not self.options.force:
+        if self.merge is not None and path.resolve() == self.merge.resolve():
+            return refuse(Problem(source, self.columns.label("mrn"), f"would make {name}, the --merge "
+                                  "print file", number))
+        if path.resolve() == self.table.path.resolve():
+            return refuse(Problem(source, self.columns.label("mrn"), f"would make {name}, the input list",
+                                  number))
+        try:
+            there = output.check_target(path)
+        except OutputError as exc:
+            return refuse(Problem(str(path), "", exc.message.removeprefix(f"{path}: "), number))
+        if there and not self.options.force:
             return _existing(number, case.mrn, self.document, path)
         return case
 
@@ -233,7 +291,16 @@ def _refused(number: int, mrn: str, document: str, problems: Iterable[Problem]) 
 
 def _existing(number: int, mrn: str, document: str, path: Path) -> RowResult:
     """A file a previous run finished: leave it untouched, but record what it is."""
-    data = path.read_bytes()
+    try:
+        if path.stat().st_size > MAX_EXISTING_BYTES:
+            return _refused(number, mrn, document, [Problem(
+                str(path), "", "exists and is far too large to be a docgen document; remove it or "
+                "use --force", number)])
+        data = path.read_bytes()
+    except OSError as exc:
+        return _refused(number, mrn, document, [Problem(
+            str(path), "", f"exists but cannot be read ({output.reason(exc)}); remove it or use --force",
+            number)])
     try:
         pages = page_count(data)
     except Exception:  # pypdf raises many kinds for a file that is not a PDF
@@ -258,10 +325,15 @@ def produce(generator: Generator, case: Case, folder: Path) -> RowResult:
 
     try:
         built = generator.build(case)
+        sha256 = hashlib.sha256(built.pdf).hexdigest()
+        _note(folder / JOURNAL, [built.file_name, sha256, built.document_id, built.template_version,
+                                 built.catalogue_version])
         generator.write(built, folder)
     except SafetyRefusal as exc:
         # In a list the clinician's reason goes in the row, not on the command line.
         return refuse(*exc.how("with a reason in the override column"))
+    except OutputError:
+        raise  # a full disk or unwritable folder: every later row would fail the same way
     except DocgenError as exc:  # the file appeared meanwhile, or the template failed on this row
         return refuse(Problem(case.source, "", exc.message, case.row))
     except Exception as exc:  # a defect: report the row, keep going, never show a name
@@ -270,7 +342,7 @@ def produce(generator: Generator, case: Case, folder: Path) -> RowResult:
     reason = f"override: {built.override}" if built.override else ""
     return RowResult(case.row or 0, case.mrn, generator.document, WRITTEN,
                      document_id=built.document_id, file=built.file_name,
-                     pages=built.pages or page_count(built.pdf), sha256=hashlib.sha256(built.pdf).hexdigest(),
+                     pages=built.pages or page_count(built.pdf), sha256=sha256,
                      template_version=built.template_version,
                      catalogue_version=built.catalogue_version, reason=reason)
 
@@ -280,9 +352,12 @@ def produce(generator: Generator, case: Case, folder: Path) -> RowResult:
 _worker_generator: Generator | None = None
 
 
-def _start_worker(document: str, options: Options) -> None:
+def _start_worker(document: str, options: Options, parent: int) -> None:
     # Ctrl-C reaches every process of the terminal; the parent decides, workers finish their row.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM to a worker (the parent is shutting the pool down, or a system stop): exit at once.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with(parent)
     global _worker_generator
     _worker_generator = Generator(document, options)  # catalogue and templates once per worker
 
@@ -307,12 +382,117 @@ def _workers(batch: Batch):
     # spawn, not fork: the same behaviour on every platform, and no copied locks or threads.
     pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                   initializer=_start_worker,
-                                  initargs=(batch.document, batch.options))
+                                  initargs=(batch.document, batch.options, os.getpid()))
     try:
         yield lambda case: pool.submit(_work, case, str(batch.out_dir))
     finally:
         # On Ctrl-C: drop queued rows, let running ones finish their (atomic) write.
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """Make this worker die when the batch's process does, even by kill -9.
+
+    Linux delivers a chosen signal to a child when its parent ends (prctl
+    PR_SET_PDEATHSIG). Elsewhere, a thread watches the parent's pid instead.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+            if os.getppid() != parent:  # the parent ended before prctl took effect
+                os._exit(1)
+            return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            threading.Event().wait(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="docgen-parent-watch").start()
+
+
+class _Terminated(Exception):  # noqa: N818 (a signal, not an error)
+    """SIGTERM reached the batch: stop as Ctrl-C does."""
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm():
+    """SIGTERM stops a batch like Ctrl-C: running rows finish, queued ones are dropped, the
+    worker processes end with it. Only the main thread may handle signals; elsewhere (a
+    web server running batches) the server decides how a batch stops."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _lock_folder(folder: Path) -> int:
+    """Take the folder's lock, or refuse: two batches on one folder would mix their manifests.
+
+    The lock is flock on the folder itself: nothing is left behind in it, and the
+    kernel releases the lock whenever the process ends, even by kill -9.
+    """
+    path = folder
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot be opened to lock it: {output.reason(exc)}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            raise OutputError(f"{folder}: another docgen batch is writing to this folder; "
+                              "wait for it to finish or choose another output folder") from None
+        raise OutputError(f"{path}: cannot be locked: {output.reason(exc)}") from None
+    return fd
+
+
+def _note(journal: Path, cells: list[str]) -> None:
+    """Append one line to the journal and flush it to disk, before the document is put in place."""
+    line = io.StringIO()
+    csv.writer(line).writerow(cells)
+    try:
+        fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, line.getvalue().encode("utf-8"))  # one write: lines from workers never mix
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise OutputError(f"{journal}: cannot be written: {output.reason(exc)}") from None
+
+
+def _journal(path: Path) -> dict[str, dict[str, str]]:
+    """What the journal of an interrupted run says about the files it made."""
+    if not _regular(path, MAX_MANIFEST_BYTES):
+        return {}
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            return {cells[0]: dict(zip(JOURNAL_COLUMNS, cells, strict=True))
+                    for cells in csv.reader(handle) if len(cells) == len(JOURNAL_COLUMNS)}
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return {}
+
+
+def _regular(path: Path, limit: int) -> bool:
+    """Whether path is a regular file no larger than limit (never open a FIFO or device to read)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size <= limit
 
 
 # --- reports and the print file --------------------------------------------------------
@@ -326,31 +506,52 @@ class _Reports:
 
     def __enter__(self) -> _Reports:
         for name, columns in ((MANIFEST, MANIFEST_COLUMNS), (ERRORS, ERROR_COLUMNS)):
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{name}.", suffix=".part")
-            # utf-8-sig: Excel, where admin staff open these, reads UTF-8 only after a BOM.
-            handle = os.fdopen(fd, "w", encoding="utf-8-sig", newline="")
-            self.files.append((self.folder / name, tmp, handle))
-            csv.writer(handle).writerow(columns)
+            with self._writing(self.folder / name):
+                fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{name}.", suffix=output.PART)
+                # utf-8-sig: Excel, where admin staff open these, reads UTF-8 only after a BOM.
+                handle = os.fdopen(fd, "w", encoding="utf-8-sig", newline="")
+                self.files.append((self.folder / name, tmp, handle))
+                csv.writer(handle).writerow(columns)
         return self
 
+    @staticmethod
+    @contextlib.contextmanager
+    def _writing(target: Path):
+        try:
+            yield
+        except OSError as exc:
+            raise OutputError(f"{target}: cannot be written: {output.reason(exc)}") from None
+
     def add(self, result: RowResult) -> None:
-        csv.writer(self.files[0][2]).writerow(_safe_cells(result.manifest_line()))
-        errors = csv.writer(self.files[1][2])
-        for p in result.problems:
-            errors.writerow(_safe_cells([str(result.row), result.mrn, p.field, p.private_reason()]))
+        with self._writing(self.files[0][0]):
+            csv.writer(self.files[0][2]).writerow(_safe_cells(result.manifest_line()))
+        with self._writing(self.files[1][0]):
+            errors = csv.writer(self.files[1][2])
+            for p in result.problems:
+                errors.writerow(_safe_cells([str(result.row), result.mrn, p.field, p.private_reason()]))
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        failed: OutputError | None = None
         for target, tmp, handle in self.files:
             try:
-                if exc_type is None:
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                handle.close()
-                if exc_type is None:
-                    os.replace(tmp, target)
+                with self._writing(target):
+                    try:
+                        if exc_type is None and failed is None:
+                            handle.flush()
+                            os.fsync(handle.fileno())
+                    finally:
+                        with contextlib.suppress(OSError):
+                            handle.close()
+                    if exc_type is None and failed is None:
+                        output.check_target(target)
+                        os.replace(tmp, target)
+            except OutputError as error:
+                failed = failed or error
             finally:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
+        if failed is not None and exc_type is None:
+            raise failed
 
 
 def _safe_cells(cells: list[str]) -> list[str]:
@@ -360,6 +561,8 @@ def _safe_cells(cells: list[str]) -> list[str]:
 
 def _previous_manifest(path: Path) -> dict[str, dict[str, str]]:
     """What an earlier run recorded about each file, to describe files it left finished."""
+    if not _regular(path, MAX_MANIFEST_BYTES):
+        return {}
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             return {line["file"]: line for line in csv.DictReader(handle)

@@ -430,7 +430,8 @@ def test_ctrl_c_leaves_only_complete_files_and_a_rerun_finishes(run, patient_lis
     assert len(finished) == 2
     for path in finished:
         assert page_count(path) >= 1
-    assert list(out_dir.glob(".*")) == []  # no temporary file, no half-written report
+    # No temporary file, no half-written report: only the journal of the finished documents.
+    assert [p.name for p in out_dir.glob(".*")] == [".docgen-journal.csv"]
     assert not (out_dir / "manifest.csv").exists()
     stamps = {p.name: p.stat().st_ino for p in finished}
 
@@ -439,6 +440,9 @@ def test_ctrl_c_leaves_only_complete_files_and_a_rerun_finishes(run, patient_lis
     assert "2 written, 2 skipped" in again.stdout
     assert {p.name: p.stat().st_ino for p in finished} == stamps
     assert len(pdfs(out_dir)) == 4
+    lines = manifest(out_dir)
+    assert len(lines) == 4 and all(line["document_id"] and line["template_version"] for line in lines)
+    assert list(out_dir.glob(".*")) == []
 
 
 def test_a_misspelt_column_is_named_not_silently_dropped(run, patient_list, out_dir):
