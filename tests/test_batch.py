@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -452,3 +453,75 @@ def test_a_misspelt_column_is_named_not_silently_dropped(run, patient_list, out_
     assert result.stderr.strip() == (
         f"warning: {listing}: column 'Comorbidity' is ignored; did you mean 'comorbidities'?"
     )
+
+
+# --- a real batch stopped by a signal, then run again (issue 10.5) ------------------------
+
+def _alive_in_group(group: int) -> list[int]:
+    """Processes (not yet-reaped zombies) of a process group, read from /proc."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == group:
+            alive.append(int(entry.name))
+    return alive
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGINT", "SIGTERM"])
+def test_a_batch_stopped_by_a_signal_keeps_its_records(run, patient_list, out_dir, tmp_path, how):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    listing = patient_list(*({} for _ in range(10)))
+    command = [sys.executable, "-c", "from docgen.cli import main; main()", "batch", str(listing),
+               "--document", "aftercare", "-o", str(out_dir), "--jobs", "2"]
+    # stderr to a file: a pipe would stay open (and a read hang) while any worker lived on.
+    errors_file = tmp_path / "stderr.txt"
+    with errors_file.open("wb") as stderr_sink:
+        proc = subprocess.Popen(command, cwd=tmp_path, start_new_session=True,
+                                stdout=subprocess.DEVNULL, stderr=stderr_sink)
+    try:
+        deadline = time.monotonic() + 240
+        while proc.poll() is None and not list(out_dir.glob("*.pdf")) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert proc.poll() is None, "the batch ended before it could be stopped: " + errors_file.read_text()
+        if how == "SIGINT":
+            os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches every process of the terminal
+        else:
+            os.kill(proc.pid, getattr(signal, how))  # a stop aimed at the main process only
+        status = proc.wait(timeout=120)
+        stderr = errors_file.read_text()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    if how == "SIGKILL":
+        assert status == -signal.SIGKILL
+    else:
+        assert status == 130, stderr
+        assert "run the same command again" in stderr and "Traceback" not in stderr
+    # No worker outlives the main process.
+    deadline = time.monotonic() + 30
+    while _alive_in_group(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _alive_in_group(proc.pid) == []
+    for path in out_dir.glob("*.pdf"):
+        assert page_count(path) >= 1  # every file there is complete
+
+    again = run("batch", listing, "--document", "aftercare", "-o", out_dir, "--jobs", "1")
+    assert again.exit_code == 0, again.stderr
+    lines = manifest(out_dir)
+    assert [line["mrn"] for line in lines] == [f"TEST-{i + 1:04d}" for i in range(10)]
+    for line in lines:
+        assert line["status"] in ("written", "skipped-existing")
+        assert line["document_id"] and line["template_version"] and line["catalogue_version"], line
+        assert hashlib.sha256((out_dir / line["file"]).read_bytes()).hexdigest() == line["sha256"]
+    assert list(out_dir.glob(".*")) == []  # no .part leftovers, no journal
