@@ -132,7 +132,6 @@ def test_a_missing_relative_file_is_refused_not_read_from_the_current_folder(tmp
 
 
 def test_a_file_in_the_templates_folder_is_read_from_there(tmp_path, monkeypatch):
-    from reportlab.graphics import renderPM  # noqa: F401 (only to be sure ReportLab can make PNGs)
     from PIL import Image
 
     templates = tmp_path / "templates"

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from lxml import etree
+
 from ..errors import TemplateError, one_line
 from . import fonts, scancode, thirdparty
 

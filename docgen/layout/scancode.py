@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 from lxml import etree
+
 from ..errors import TemplateError
 from . import fonts
 from .thirdparty import Canvas, qr_code, qr_lay_out, qr_mask_differs
