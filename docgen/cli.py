@@ -221,8 +221,9 @@ def risks(procedure, patient, content):
     else:
         # Neither a clinician nor a procedure date is needed to see which risks apply.
         case = parse_case(read_record_file(patient), document="", source=str(patient),
-                          vocabulary=generator.catalogue.vocabulary, can_draw=None)
-        lines = listing.patient_lines(generator.catalogue, case)
+                          vocabulary=generator.catalogue.vocabulary, can_draw=None,
+                          today=generator.today)
+        lines = listing.patient_lines(generator.catalogue, case, generator.today)
     click.echo("\n".join(lines))
 
 

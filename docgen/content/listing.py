@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from ..input.records import PROCEDURES, Case
 from .catalogue import Catalogue, Likelihood
 from .tailoring import tailor
@@ -32,9 +34,9 @@ def catalogue_lines(catalogue: Catalogue, procedure: str | None = None) -> list[
     return lines
 
 
-def patient_lines(catalogue: Catalogue, case: Case) -> list[str]:
+def patient_lines(catalogue: Catalogue, case: Case, today: date) -> list[str]:
     """What the rules decide for this patient's consent form, where every rule can apply."""
-    tailoring = tailor(catalogue, case, "consent")
+    tailoring = tailor(catalogue, case, "consent", today)
     name = catalogue.procedures[case.procedure]["name"][LANGUAGE]
     lines = [f"{name}, levels {', '.join(case.levels)}, indication {case.indication}, "
              f"factors: {', '.join(case.comorbidities) or 'none'}", "", "Rules that apply:"]
