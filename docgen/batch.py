@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import csv
+import dataclasses
 import hashlib
 import io
 import multiprocessing
@@ -100,7 +101,8 @@ class Batch:
         self.columns = columns
         self.generator = generator
         self.document = generator.document
-        self.options = generator.options
+        # Workers judge dates on the day the batch started, even if it runs past midnight.
+        self.options = dataclasses.replace(generator.options, today=generator.today)
         self.out_dir = out_dir
         self.merge = merge
         self.duplex = duplex

@@ -17,7 +17,7 @@ from .content.control import Control
 from .content.settings import Site, load_site
 from .errors import DocgenError
 from .generate import Generator, Options
-from .input.records import DOCUMENTS, PROCEDURES
+from .input.records import DOCUMENTS
 from .layout import render
 
 REVIEW_WARNING = timedelta(days=60)  # say so in good time before content goes out of date
@@ -208,7 +208,7 @@ def _render_all(report: Report, templates: Path, risks: Path, catalogue: Catalog
         except DocgenError as exc:
             report.error(exc, f"{document}: ")
             continue
-        variants = itertools.product(PROCEDURES, catalogue.languages, (False, True))
+        variants = itertools.product(catalogue.procedures, catalogue.languages, (False, True))
         for procedure, language, large_print in variants:
             for raw in sample_records(procedure, language, large_print, today):
                 try:
@@ -222,6 +222,6 @@ def _render_all(report: Report, templates: Path, risks: Path, catalogue: Catalog
                     )
     report.lines.append(
         f"Rendered {count} sample documents "
-        f"({', '.join(DOCUMENTS)} x {', '.join(PROCEDURES)} x "
+        f"({', '.join(DOCUMENTS)} x {', '.join(catalogue.procedures)} x "
         f"{', '.join(catalogue.languages)} x standard and large print x 2 patients)"
     )

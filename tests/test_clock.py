@@ -1,11 +1,11 @@
-"""One clock: "today" comes from docgen/clock.py, in the site's zone or as pinned; output ignores the machine's clock."""
+"""One clock: "today" comes from docgen/clock.py, in the site's zone or as pinned; output ignores the machine."""
 
 import hashlib
 import os
 import shutil
-import subprocess
+import subprocess  # noqa: S404 - runs docgen itself under other clocks
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,11 +25,11 @@ def test_pinned_day_wins_over_the_environment_and_the_calendar(monkeypatch):
 
 def test_today_is_the_sites_day_not_the_machines(monkeypatch):
     monkeypatch.delenv(clock.ENV_TODAY)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     # Kiritimati (UTC+14) and Pago Pago (UTC-11) are on different days for 11 hours of every 24.
     for name, offset in (("Pacific/Kiritimati", 14), ("Pacific/Pago_Pago", -11)):
         assert clock.today(name) in {(now + timedelta(hours=offset)).date(),
-                                     (datetime.now(timezone.utc) + timedelta(hours=offset)).date()}
+                                     (datetime.now(UTC) + timedelta(hours=offset)).date()}
 
 
 @pytest.mark.parametrize("value", ["tomorrow", "2026-02-30", "24/11/2026", "2026-11-24T10:00"])
@@ -79,7 +79,7 @@ def _consent(tmp_path: Path, name: str, env: dict, *prefix: str) -> subprocess.C
     record = tmp_path / "patient.yaml"
     record.write_text("\n".join(f"{k}: {v!r}" if isinstance(v, str) else f"{k}: {v}"
                                 for k, v in BASE_PATIENT.items()), encoding="utf-8")
-    return subprocess.run([*prefix, *DOCGEN, "consent", str(record), "-o", str(tmp_path / name)],
+    return subprocess.run([*prefix, *DOCGEN, "consent", str(record), "-o", str(tmp_path / name)],  # noqa: S603
                           env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -103,7 +103,7 @@ def test_two_years_ahead_a_pinned_run_passes_and_a_real_run_refuses(tmp_path):
     without it, the shipped content is past review and docgen refuses it."""
     ahead = [FAKETIME, "-f", "+2y"]
     pinned = _env(DOCGEN_TODAY=TODAY)
-    checked = subprocess.run([*ahead, *DOCGEN, "check"], env=pinned, capture_output=True,
+    checked = subprocess.run([*ahead, *DOCGEN, "check"], env=pinned, capture_output=True,  # noqa: S603
                              text=True, timeout=300, check=False)
     assert checked.returncode == 0, checked.stderr
     assert "docgen check: all content valid" in checked.stdout

@@ -19,6 +19,7 @@ MANY_LEVELS = "You are having 3 or more bones treated"
 NINE_IN_TEN = "About 9 in 10 people"
 LOWER_SUCCESS = "the treatment works less often"
 PARENT = "Person with parental responsibility"
+DAY = date.fromisoformat(TODAY)
 
 
 def document_text(run, patient, out_dir, document="consent", *extra, **fields):
@@ -35,11 +36,11 @@ def case(**fields):
 
 
 def fired(**fields):
-    return {rule.id for rule in tailor(CATALOGUE, case(**fields), "consent", date.fromisoformat(TODAY)).fired}
+    return {rule.id for rule in tailor(CATALOGUE, case(**fields), "consent", DAY).fired}
 
 
 def emphasised(**fields):
-    return {t.risk.id for t in tailor(CATALOGUE, case(**fields), "consent", date.fromisoformat(TODAY)).risks if t.emphasised}
+    return {t.risk.id for t in tailor(CATALOGUE, case(**fields), "consent", DAY).risks if t.emphasised}
 
 
 def test_no_rule_emphasises_anything_for_a_plain_case():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..input.records import PROCEDURES, Case
+from ..input.records import Case
 from .catalogue import Catalogue, Likelihood
 from .tailoring import tailor
 
@@ -24,7 +24,7 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
 
 def catalogue_lines(catalogue: Catalogue, procedure: str | None = None) -> list[str]:
     lines = [f"Risk catalogue {catalogue.version} ({catalogue.folder})"]
-    for proc in [procedure] if procedure else PROCEDURES:
+    for proc in [procedure] if procedure else catalogue.procedures:
         lines += ["", catalogue.procedures[proc]["name"][LANGUAGE]]
         rows = [("Risk", "How likely", "Source")]
         rows += [(risk.title[LANGUAGE], likelihood_words(catalogue, risk.likelihood[proc]),
