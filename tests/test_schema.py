@@ -108,7 +108,7 @@ def test_vertebrae_and_procedures_come_from_the_catalogue(run, patient, tmp_path
     record = patient(levels="S1", procedure_date=None)
     refused = run("risks", "--patient", record)
     assert refused.exit_code == 1
-    assert "levels: 'S1' not a vertebra (C1-C7, T1-T12, L1-L5)" in refused.output
+    assert "levels: item 1 not a vertebra (C1-C7, T1-T12, L1-L5)" in refused.output
     edit(risks_copy / "catalogue.yaml", "L1, L2, L3, L4, L5]", "L1, L2, L3, L4, L5, S1]")
     accepted = run("risks", "--patient", record, "--risks", risks_copy)
     assert accepted.exit_code == 0, accepted.output
