@@ -14,6 +14,7 @@ import contextlib
 import csv
 import ctypes
 import ctypes.util
+import dataclasses
 import errno
 import fcntl
 import hashlib
@@ -115,7 +116,8 @@ class Batch:
         self.columns = columns
         self.generator = generator
         self.document = generator.document
-        self.options = generator.options
+        # Workers judge dates on the day the batch started, even if it runs past midnight.
+        self.options = dataclasses.replace(generator.options, today=generator.today)
         self.out_dir = out_dir
         self.merge = merge
         self.duplex = duplex

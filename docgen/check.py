@@ -10,20 +10,20 @@ from pathlib import Path
 
 import jinja2
 
-from . import resources
+from . import clock, resources
 from .content import readability, translations
 from .content.catalogue import SOURCE_LANGUAGE, Catalogue, load_catalogue
 from .content.control import Control
-from .content.settings import load_site
+from .content.settings import Site, load_site
 from .errors import DocgenError
 from .generate import Generator, Options
-from .input.records import DOCUMENTS, PROCEDURES
+from .input.records import DOCUMENTS
 from .layout import render
 
 REVIEW_WARNING = timedelta(days=60)  # say so in good time before content goes out of date
 
 
-def sample_record(procedure: str, language: str, large_print: bool) -> dict:
+def sample_record(procedure: str, language: str, large_print: bool, today: date) -> dict:
     """A made-up patient that exercises every field; never a real person."""
     return {
         "mrn": "SAMPLE-0001",
@@ -34,17 +34,17 @@ def sample_record(procedure: str, language: str, large_print: bool) -> dict:
         "levels": "T12;L1",
         "comorbidities": "anticoagulants",
         "clinician": "Dr Sample Clinician",
-        "procedure_date": date.today().isoformat(),
+        "procedure_date": today.isoformat(),
         "language": language,
         "large_print": "yes" if large_print else "no",
     }
 
 
-def sample_records(procedure: str, language: str, large_print: bool) -> list[dict]:
+def sample_records(procedure: str, language: str, large_print: bool, today: date) -> list[dict]:
     """Two made-up patients: a plain one, and one that fires every kind of rule
     (lung disease with 3 levels overridden, blood thinners, a tumour, under 18)."""
-    plain = sample_record(procedure, language, large_print)
-    young = (date.today() - timedelta(days=16 * 366)).isoformat()
+    plain = sample_record(procedure, language, large_print, today)
+    young = (today - timedelta(days=16 * 366)).isoformat()
     return [
         plain,
         {
@@ -81,18 +81,19 @@ def run(
     """Check all content; an empty ``problems`` list means it is fit to give to patients."""
     templates = templates or resources.default_templates()
     risks = risks or resources.default_risks()
-    today = today or date.today()
     report = Report()
+    site = _site(report, templates)
+    # A broken site.yaml is reported above; dates are then judged in the default zone.
+    today = clock.today(site.timezone if site else clock.DEFAULT_ZONE, today)
 
     catalogue = _catalogue(report, risks, today)
-    site_ok = _site(report, templates)
     _templates(report, templates, today)
     languages = catalogue.languages if catalogue else (SOURCE_LANGUAGE,)
     _translations(report, templates, languages, today)
     if catalogue is not None:
         _reading_level(report, catalogue, templates)
-    if catalogue is not None and site_ok:
-        _render_all(report, templates, risks, catalogue)
+    if catalogue is not None and site is not None:
+        _render_all(report, templates, risks, catalogue, today)
     return report
 
 
@@ -123,13 +124,12 @@ def _catalogue(report: Report, risks: Path, today: date) -> Catalogue | None:
     return catalogue
 
 
-def _site(report: Report, templates: Path) -> bool:
+def _site(report: Report, templates: Path) -> Site | None:
     try:
-        load_site(templates)
+        return load_site(templates)
     except DocgenError as exc:
         report.error(exc)
-        return False
-    return True
+        return None
 
 
 def _templates(report: Report, templates: Path, today: date) -> None:
@@ -194,13 +194,13 @@ def _reading_level(report: Report, catalogue: Catalogue, templates: Path) -> Non
             )
 
 
-def _render_all(report: Report, templates: Path, risks: Path, catalogue: Catalogue) -> None:
+def _render_all(report: Report, templates: Path, risks: Path, catalogue: Catalogue, today: date) -> None:
     """Render every document for every procedure, language and print size.
 
     Drafts are allowed here: unfit content is reported above, and rendering should still
     find broken templates in it.
     """
-    options = Options(templates=templates, risks=risks, allow_draft=True)
+    options = Options(templates=templates, risks=risks, allow_draft=True, today=today)
     count = 0
     for document in DOCUMENTS:
         try:
@@ -208,9 +208,9 @@ def _render_all(report: Report, templates: Path, risks: Path, catalogue: Catalog
         except DocgenError as exc:
             report.error(exc, f"{document}: ")
             continue
-        variants = itertools.product(PROCEDURES, catalogue.languages, (False, True))
+        variants = itertools.product(catalogue.procedures, catalogue.languages, (False, True))
         for procedure, language, large_print in variants:
-            for raw in sample_records(procedure, language, large_print):
+            for raw in sample_records(procedure, language, large_print, today):
                 try:
                     generator.build(generator.case(raw, source="sample record"))
                     count += 1
@@ -222,6 +222,6 @@ def _render_all(report: Report, templates: Path, risks: Path, catalogue: Catalog
                     )
     report.lines.append(
         f"Rendered {count} sample documents "
-        f"({', '.join(DOCUMENTS)} x {', '.join(PROCEDURES)} x "
+        f"({', '.join(DOCUMENTS)} x {', '.join(catalogue.procedures)} x "
         f"{', '.join(catalogue.languages)} x standard and large print x 2 patients)"
     )

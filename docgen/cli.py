@@ -14,7 +14,7 @@ from .batch import Batch
 from .content import listing, translations
 from .errors import EXIT_REFUSED, DocgenError
 from .generate import Generator, Options, generate
-from .input.records import DOCUMENTS, PROCEDURES, parse_case, read_record_file
+from .input.records import DOCUMENTS, parse_case, read_record_file
 
 
 def content_options(command):
@@ -203,7 +203,8 @@ def check_command(content):
 
 
 @main.command()
-@click.option("--procedure", type=click.Choice(PROCEDURES), help="Only this procedure's risks.")
+@click.option("--procedure", metavar="NAME",
+              help="Only this procedure's risks (one listed in the catalogue, such as kyphoplasty).")
 @click.option("--patient", type=click.Path(dir_okay=False, path_type=Path),
               help="Show the tailored selection for this patient, and which rules fired and why.")
 @content_options
@@ -216,13 +217,17 @@ def risks(procedure, patient, content):
       docgen risks --patient examples/patient.yaml
     """
     generator = Generator("consent", Options(allow_draft=True, **content))
+    if procedure is not None and procedure not in generator.catalogue.procedures:
+        raise click.BadParameter(f"{procedure!r} is not one of {', '.join(generator.catalogue.procedures)}",
+                                 param_hint="'--procedure'")
     if patient is None:
         lines = listing.catalogue_lines(generator.catalogue, procedure)
     else:
         # Neither a clinician nor a procedure date is needed to see which risks apply.
         case = parse_case(read_record_file(patient), document="", source=str(patient),
-                          vocabulary=generator.catalogue.vocabulary, can_draw=None)
-        lines = listing.patient_lines(generator.catalogue, case)
+                          vocabulary=generator.catalogue.vocabulary, can_draw=None,
+                          today=generator.today)
+        lines = listing.patient_lines(generator.catalogue, case, generator.today)
     click.echo("\n".join(lines))
 
 

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from . import output, resources
+from . import clock, output, resources
 from .content import translations
 from .content.catalogue import SOURCE_LANGUAGE, Catalogue, load_catalogue
 from .content.control import Control
@@ -30,6 +30,9 @@ class Options:
     override: str | None = None  # a clinician's stated reason to proceed despite a safety rule
     large_print: bool = False  # on for every document; a record can also ask for it
     allow_draft: bool = False
+    # The day review dates and ages are judged on; None: today in the site's time zone
+    # (or DOCGEN_TODAY). Tests and callers that print "as of" a day pin it here.
+    today: date | None = None
 
 
 @dataclass(frozen=True)
@@ -57,11 +60,12 @@ class Generator:
         self.options = options or Options()
         self.catalogue: Catalogue = load_catalogue(self.options.risks)
         self.site: Site = load_site(self.options.templates)
+        self.today: date = clock.today(self.site.timezone, self.options.today)
         # The document's own template first: its version is the one printed in the footer.
         self.template_controls = render.template_controls(self.options.templates, document)
         self.template_control: Control = self.template_controls[0]
         self.draft = self._check_content(
-            (*self.template_controls, *self.catalogue.controls), date.today())
+            (*self.template_controls, *self.catalogue.controls), self.today)
         self._language_draft: dict[str, bool] = {}
         fonts.register()
 
@@ -82,7 +86,7 @@ class Generator:
             if language != SOURCE_LANGUAGE:
                 controls = [translations.translation_control(self.options.templates, language),
                             self.catalogue.translation_controls[language]]
-            self._language_draft[language] = self._check_content(controls, date.today())
+            self._language_draft[language] = self._check_content(controls, self.today)
         return self._language_draft[language]
 
     def case(self, raw: Mapping[str, Any], source: str, row: int | None = None,
@@ -95,10 +99,11 @@ class Generator:
             row=row,
             strict_fields=strict_fields,
             can_draw=fonts.undrawable,
+            today=self.today,
         )
 
     def build(self, case: Case) -> Built:
-        tailoring = tailor(self.catalogue, case, self.document)
+        tailoring = tailor(self.catalogue, case, self.document, self.today)
         override = case.override or self.options.override
         if tailoring.refusals and not override:
             raise SafetyRefusal([

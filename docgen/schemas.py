@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .content import models
 from .input.schema import ColumnMap, PatientRecord, SiteSettings
 
 # name -> model; the file written is NAME.schema.json. Add a model here and it is exported.
@@ -15,6 +16,10 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "record": PatientRecord,
     "column-map": ColumnMap,
     "site": SiteSettings,
+    "risk": models.RiskFile,  # risks/<risk>.yaml, one per risk
+    "catalogue": models.CatalogueFile,  # risks/catalogue.yaml
+    "rules": models.RulesFile,  # risks/rules.yaml
+    "control": models.ControlFields,  # the document-control fields every content file carries
 }
 
 FILE_SUFFIX = ".schema.json"

@@ -25,10 +25,17 @@ BASE_PATIENT = {
 }
 
 
+# The day every test judges review dates and ages on: the suite must not depend on the calendar
+# (it passes with the machine's clock years ahead, see test_clock.py).
+TODAY = "2026-11-24"
+
+
 @pytest.fixture(autouse=True)
 def _in_tmp(tmp_path, monkeypatch):
-    """Every test runs in its own empty folder, so the default output/ never leaks between tests."""
+    """Every test runs in its own empty folder, so the default output/ never leaks between tests;
+    and on one pinned day, whatever the machine's clock says."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DOCGEN_TODAY", TODAY)
 
 
 @pytest.fixture

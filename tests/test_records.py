@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import TODAY
 
 from docgen.errors import InputFileError, RecordError
 from docgen.input.records import Vocabulary, parse_case, read_record_file
@@ -71,7 +72,7 @@ def test_impossible_date_is_refused():
 
 
 def test_date_of_birth_must_be_in_the_past():
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (date.fromisoformat(TODAY) + timedelta(days=1)).isoformat()
     assert any(f == "date_of_birth" for f, _ in problems(date_of_birth=tomorrow))
 
 

@@ -1,7 +1,9 @@
 """Tailoring and safety rules (risks/rules.yaml), read back from the PDFs and from `docgen risks`."""
 
+from datetime import date
+
 import pytest
-from conftest import flat, pages_text
+from conftest import TODAY, flat, pages_text
 
 from docgen import resources
 from docgen.content.catalogue import load_catalogue
@@ -17,6 +19,7 @@ MANY_LEVELS = "You are having 3 or more bones treated"
 NINE_IN_TEN = "About 9 in 10 people"
 LOWER_SUCCESS = "the treatment works less often"
 PARENT = "Person with parental responsibility"
+DAY = date.fromisoformat(TODAY)
 
 
 def document_text(run, patient, out_dir, document="consent", *extra, **fields):
@@ -33,11 +36,11 @@ def case(**fields):
 
 
 def fired(**fields):
-    return {rule.id for rule in tailor(CATALOGUE, case(**fields), "consent").fired}
+    return {rule.id for rule in tailor(CATALOGUE, case(**fields), "consent", DAY).fired}
 
 
 def emphasised(**fields):
-    return {t.risk.id for t in tailor(CATALOGUE, case(**fields), "consent").risks if t.emphasised}
+    return {t.risk.id for t in tailor(CATALOGUE, case(**fields), "consent", DAY).risks if t.emphasised}
 
 
 def test_no_rule_emphasises_anything_for_a_plain_case():

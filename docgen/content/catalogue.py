@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
 # libyaml's parser with PyYAML's safe constructor: the same data, read 7x faster (28 -> 4 ms
 # for the shipped catalogue, paid by every command and every batch worker at start).
@@ -17,18 +18,26 @@ except ImportError:  # PyYAML built without libyaml
     from yaml import SafeLoader
 
 from ..errors import CatalogueError, Problem, one_line
-from ..input.records import DOCUMENTS, PROCEDURES, Vocabulary
-from .control import Control, parse_control
+from ..input.records import Vocabulary
+from . import models
+from .control import Control, from_fields
+from .models import SECTIONS, SIGNATURES, UNKNOWN_BAND  # noqa: F401 - part of this module's interface
+
+
+class _Loader(SafeLoader):
+    """Dates stay the text written (YYYY-MM-DD is checked by the schema): an impossible date
+    such as 2026-02-30 is then a problem naming its field, not an exception from PyYAML."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", SafeLoader.construct_yaml_str)
+
 
 Text = Mapping[str, str]  # language code -> text
 
 INDEX_FILE = "catalogue.yaml"
 RULES_FILE = "rules.yaml"
-CONDITIONS = ("document", "procedure", "indication", "comorbidities_any", "levels_at_least", "age_under")
-SECTIONS = ("procedure", "benefits", "before", "aftercare_medicines")
-SIGNATURES = ("parental_responsibility",)
+CONDITIONS = tuple(models.Conditions.model_fields)
 SOURCE_LANGUAGE = "en"  # the catalogue is written in English; other languages are translations
-UNKNOWN_BAND = "not_known"  # no published rate: said in words, never as an invented number
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,7 @@ class Catalogue:
     languages: tuple[str, ...]
     indications: Mapping[str, Text]
     comorbidities: Mapping[str, Text]
-    procedures: Mapping[str, Mapping[str, Text]]
+    procedures: Mapping[str, Mapping[str, Text]]  # procedure -> name, summary
     bands: Mapping[str, Text]
     statements: Mapping[str, Text]
     sources: Mapping[str, str]
@@ -88,6 +97,7 @@ class Catalogue:
     # Document control of the catalogue's text in each language other than English: a
     # translation is reviewed (by a qualified medical translator) apart from the English.
     translation_controls: Mapping[str, Control] = field(default_factory=dict)
+    vertebrae: tuple[str, ...] = ()  # the levels a record may name, from the skull down
 
     @property
     def version(self) -> str:
@@ -99,286 +109,141 @@ class Catalogue:
             indications=tuple(self.indications),
             comorbidities=tuple(self.comorbidities),
             languages=self.languages,
+            procedures=tuple(self.procedures),
+            vertebrae=self.vertebrae,
         )
 
 
-class _Checker:
-    """Collects every problem in the catalogue with its file and field, then fails once."""
+class _Reader:
+    """Reads the catalogue's files, collecting every problem with its file and field, then fails once."""
 
     def __init__(self, folder: Path):
         self.folder = folder
         self.problems: list[Problem] = []
-        self.languages: tuple[str, ...] = ("en",)
 
     def problem(self, file: str, name: str, reason: str) -> None:
         self.problems.append(Problem(str(self.folder / file), name, reason))
 
-    def load(self, file: str) -> dict[str, Any]:
+    def load(self, file: str) -> dict[str, Any] | None:
         path = self.folder / file
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader
         except FileNotFoundError:
             self.problem(file, "", "missing")
-            return {}
+            return None
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             self.problem(file, "", f"cannot be read: {one_line(exc)}")
-            return {}
+            return None
         if not isinstance(data, dict):
             self.problem(file, "", "expected field: value pairs")
-            return {}
+            return None
         return data
 
-    def text(self, file: str, name: str, value: Any) -> Text:
-        if not isinstance(value, dict):
-            self.problem(file, name, "missing text (a mapping of language to text)")
-            return {}
-        for lang in self.languages:
-            if not isinstance(value.get(lang), str) or not value[lang].strip():
-                self.problem(file, f"{name}.{lang}", "missing text")
-        for lang in value:
-            if lang not in self.languages:
-                self.problem(file, f"{name}.{lang}", f"language not listed under languages in {INDEX_FILE}")
-        return {str(k): " ".join(str(v).split()) for k, v in value.items()}
-
-    def texts(self, file: str, name: str, value: Any) -> dict[str, Text]:
-        if not isinstance(value, dict) or not value:
-            self.problem(file, name, "missing")
-            return {}
-        return {str(k): self.text(file, f"{name}.{k}", v) for k, v in value.items()}
-
-    def words(self, file: str, name: str, value: Any, known) -> tuple[str, ...]:
-        if value is None:
-            return ()
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.problem(file, name, "expected a list of words")
-            return ()
-        for v in value:
-            if v not in known:
-                self.problem(file, name, f"unknown {v!r} (known: {', '.join(known)})")
-        return tuple(value)
-
-    def control(self, file: str, data: Mapping[str, Any]) -> Control | None:
-        return parse_control(data, f"risks/{file}", lambda n, r: self.problem(file, n, r))
+    def validate(self, file: str, model: type[BaseModel], data: dict[str, Any] | None, **context: Any):
+        """The file as ``model``, or None after recording each of its problems."""
+        if data is None:
+            return None
+        try:
+            return model.model_validate(data, context=context)
+        except ValidationError as error:
+            self.problems.extend(models.problems(error, str(self.folder / file), model))
+            return None
 
 
 def load_catalogue(folder: Path) -> Catalogue:
     """Load and validate the whole catalogue; CatalogueError lists every problem found."""
-    check = _Checker(folder)
     if not folder.is_dir():
         raise CatalogueError(f"{folder}: risk catalogue folder not found")
-    index = check.load(INDEX_FILE)
-    langs = index.get("languages")
-    if isinstance(langs, list) and langs and all(isinstance(x, str) for x in langs):
-        check.languages = tuple(langs)
-    else:
-        check.problem(INDEX_FILE, "languages", "expected a list of language codes")
-    control = check.control(INDEX_FILE, index)
-    translation_controls = _translation_controls(check, index.get("translations"))
-    indications = check.texts(INDEX_FILE, "indications", index.get("indications"))
-    comorbidities = check.texts(INDEX_FILE, "comorbidities", index.get("comorbidities"))
-    bands = check.texts(INDEX_FILE, "bands", index.get("bands"))
-    statements = check.texts(INDEX_FILE, "statements", index.get("statements"))
-    procedures: dict[str, dict[str, Text]] = {}
-    raw_procedures = index.get("procedures") or {}
-    for proc in PROCEDURES:
-        procedures[proc] = check.texts(INDEX_FILE, f"procedures.{proc}", raw_procedures.get(proc))
-    sources = index.get("sources")
-    if not isinstance(sources, dict) or not all(isinstance(v, str) for v in sources.values()):
-        check.problem(INDEX_FILE, "sources", "expected a mapping of source id to citation")
-        sources = {}
+    reader = _Reader(folder)
+    raw_index = reader.load(INDEX_FILE)
+    languages = _languages(raw_index)
+    index = reader.validate(INDEX_FILE, models.CatalogueFile, raw_index, languages=languages)
+    known = _known(raw_index)
 
-    band_source = index.get("band_source")
-    if band_source not in sources:
-        check.problem(INDEX_FILE, "band_source", "expected a source id listed under sources")
-    risks = []
-    controls = [control]
-    for path in sorted(folder.glob("*.yaml")):
-        if path.name in (INDEX_FILE, RULES_FILE):
-            continue
-        risk, risk_control = _risk(check, path.name, bands, sources)
-        controls.append(risk_control)
-        if risk is not None:
-            risks.append(risk)
-    if not risks:
-        check.problem("", "", "no risk files (*.yaml) found")
-    risk_ids = tuple(r.id for r in risks)
-    if len(set(risk_ids)) != len(risk_ids):
-        check.problem("", "id", "two risk files share an id")
+    risks: list[Risk] = []
+    controls: list[Control | None] = [_control(index, INDEX_FILE)]
+    risk_files = [p for p in sorted(folder.glob("*.yaml")) if p.name not in (INDEX_FILE, RULES_FILE)]
+    if not risk_files:
+        reader.problem("", "", "no risk files (*.yaml) found")
+    for path in risk_files:
+        risk_id = path.stem.replace("_", "-")
+        data = reader.validate(path.name, models.RiskFile, reader.load(path.name),
+                               languages=languages, risk_id=risk_id, **known)
+        controls.append(_control(data, path.name))
+        if data is not None:
+            risks.append(_risk(data, controls[-1]))
 
-    rules_data = check.load(RULES_FILE)
-    controls.append(check.control(RULES_FILE, rules_data))
-    rules = _rules(check, rules_data.get("rules"), risk_ids, tuple(indications),
-                   tuple(comorbidities), tuple(statements))
-    for name in ("benefit_default",):
-        if name not in statements:
-            check.problem(INDEX_FILE, f"statements.{name}", "missing")
+    rules_file = reader.validate(RULES_FILE, models.RulesFile, reader.load(RULES_FILE), languages=languages,
+                                 risk_ids=tuple(p.stem.replace("_", "-") for p in risk_files), **known)
+    controls.append(_control(rules_file, RULES_FILE))
 
-    if check.problems:
-        lines = [str(p) for p in check.problems]
-        raise CatalogueError("; ".join(lines), tuple(check.problems))
+    if reader.problems or index is None or rules_file is None:
+        raise CatalogueError("; ".join(map(str, reader.problems)), tuple(reader.problems))
     return Catalogue(
         folder=folder,
-        control=control,
-        languages=check.languages,
-        indications=indications,
-        comorbidities=comorbidities,
-        procedures=procedures,
-        bands=bands,
-        statements=statements,
-        sources=dict(sources),
-        band_source=sources[band_source],
+        control=controls[0],
+        languages=tuple(index.languages),
+        indications=dict(index.indications),
+        comorbidities=dict(index.comorbidities),
+        procedures={name: {"name": texts.name, "summary": texts.summary}
+                    for name, texts in index.procedures.items()},
+        bands=dict(index.bands),
+        statements=dict(index.statements),
+        sources=dict(index.sources),
+        band_source=index.sources[index.band_source],
         risks=tuple(sorted(risks, key=lambda r: r.order)),
-        rules=rules,
+        rules=tuple(_rule(rule) for rule in rules_file.rules),
         controls=tuple(controls),
-        translation_controls=translation_controls,
+        translation_controls={lang: from_fields(fields, f"risks/{INDEX_FILE} ({lang} translation)")
+                              for lang, fields in index.translations.items()},
+        vertebrae=tuple(index.vertebrae),
     )
 
 
-def _translation_controls(check: _Checker, raw: Any) -> dict[str, Control]:
-    """`translations: {es: {version, status, approved_by, ...}}` in the index: one per language."""
-    raw = raw if isinstance(raw, dict) else {}
-    controls = {}
-    for lang in check.languages:
-        if lang == SOURCE_LANGUAGE:
-            continue
-        entry = raw.get(lang)
-        if not isinstance(entry, dict):
-            check.problem(INDEX_FILE, f"translations.{lang}",
-                          "missing (document control of the catalogue's text in this language)")
-            continue
-        control = parse_control(entry, f"risks/{INDEX_FILE} ({lang} translation)",
-                                lambda n, r, lang=lang: check.problem(
-                                    INDEX_FILE, f"translations.{lang}.{n}", r))
-        if control is not None:
-            controls[lang] = control
-    for lang in raw:
-        if lang not in check.languages or lang == SOURCE_LANGUAGE:
-            check.problem(INDEX_FILE, f"translations.{lang}",
-                          "not a translated language listed under languages")
-    return controls
+def _languages(raw_index: dict[str, Any] | None) -> tuple[str, ...]:
+    """The languages every text must have; English alone while catalogue.yaml's list is wrong
+    (its own problem is reported when the whole file is validated)."""
+    try:
+        return tuple(models.Languages.model_validate(raw_index or {}).languages)
+    except ValidationError:
+        return (SOURCE_LANGUAGE,)
 
 
-def _risk(check: _Checker, file: str, bands, sources) -> tuple[Risk | None, Control | None]:
-    data = check.load(file)
-    before = len(check.problems)
-    control = check.control(file, data)
-    risk_id = data.get("id")
-    if not isinstance(risk_id, str) or risk_id != Path(file).stem.replace("_", "-"):
-        check.problem(file, "id", "missing or not the file's name (with - for _)")
-    order = data.get("order")
-    if not isinstance(order, int):
-        check.problem(file, "order", "expected a whole number (its place in the table)")
-    title = check.text(file, "title", data.get("title"))
-    explanation = check.text(file, "explanation", data.get("explanation"))
-    if_it_happens = check.text(file, "if_it_happens", data.get("if_it_happens"))
-    likelihood: dict[str, Likelihood] = {}
-    raw = data.get("likelihood")
-    if not isinstance(raw, dict) or not raw:
-        check.problem(file, "likelihood", "expected one entry per procedure it applies to")
-        raw = {}
-    for proc, entry in raw.items():
-        where = f"likelihood.{proc}"
-        if proc not in PROCEDURES:
-            check.problem(file, where, f"unknown procedure (known: {', '.join(PROCEDURES)})")
-            continue
-        if not isinstance(entry, dict):
-            check.problem(file, where, "expected band, one_in and source")
-            continue
-        band, source = entry.get("band"), entry.get("source")
-        count, out_of = entry.get("count", 1), entry.get("out_of")
-        if band not in bands:
-            check.problem(file, f"{where}.band", f"unknown band {band!r} (known: {', '.join(bands)})")
-        if band == UNKNOWN_BAND:
-            if out_of is not None:
-                check.problem(file, f"{where}.out_of", f"a number cannot go with band {UNKNOWN_BAND}")
-        elif not (_whole(count) and _whole(out_of) and count < out_of):
-            check.problem(file, f"{where}.out_of", "expected whole numbers count < out_of ('about 1 in 100')")
-        if source not in sources:
-            check.problem(file, f"{where}.source", f"{source!r} is not listed under sources in {INDEX_FILE}")
-        likelihood[proc] = Likelihood(band=band, count=count, out_of=out_of, source=source)
-    if len(check.problems) > before:
-        return None, control
-    return Risk(risk_id, order, title, explanation, if_it_happens, likelihood, control), control
+def _known(raw_index: dict[str, Any] | None) -> dict[str, tuple[str, ...] | None]:
+    """The words and ids the other files may use, as catalogue.yaml lists them (None: not
+    checked, where the index has no such mapping; the index's own problems say why)."""
+    raw_index = raw_index or {}
+    names = ("procedures", "indications", "comorbidities", "bands", "sources", "statements")
+    return {name: tuple(map(str, raw_index[name])) if isinstance(raw_index.get(name), dict) else None
+            for name in names}
 
 
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+def _control(data: models.ControlFields | None, file: str) -> Control | None:
+    return from_fields(data, f"risks/{file}") if data is not None else None
 
 
-def _mapping(check: _Checker, where: str, value: Any) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        check.problem(RULES_FILE, where, "expected a mapping")
-        return {}
-    return dict(value)
+def _risk(data: models.RiskFile, control: Control) -> Risk:
+    return Risk(
+        id=data.id,
+        order=data.order,
+        title=data.title,
+        explanation=data.explanation,
+        if_it_happens=data.if_it_happens,
+        likelihood={proc: Likelihood(band=entry.band, count=entry.count, out_of=entry.out_of, source=entry.source)
+                    for proc, entry in data.likelihood.items()},
+        control=control,
+    )
 
 
-def _rules(check: _Checker, raw: Any, risk_ids, indications, comorbidities, statements):
-    if not isinstance(raw, list):
-        check.problem(RULES_FILE, "rules", "expected a list of rules")
-        return ()
-    known = {
-        "document": DOCUMENTS,
-        "procedure": PROCEDURES,
-        "indication": indications,
-        "comorbidities_any": comorbidities,
-    }
-    rules = []
-    ids = set()
-    for i, entry in enumerate(raw):
-        where = f"rules[{i}]"
-        if not isinstance(entry, dict):
-            check.problem(RULES_FILE, where, "expected a mapping")
-            continue
-        rule_id = entry.get("id")
-        if not isinstance(rule_id, str) or rule_id in ids:
-            check.problem(RULES_FILE, f"{where}.id", "missing or repeated")
-        ids.add(rule_id)
-        where = f"rules.{rule_id}"
-        allowed = {"id", "why", "when", "emphasise", "risk_notes", "sentences", "benefit",
-                   "signatures", "refuse"}
-        for key in entry:
-            if key not in allowed:
-                check.problem(RULES_FILE, f"{where}.{key}", f"unknown key (known: {', '.join(sorted(allowed))})")
-        when = entry.get("when")
-        if not isinstance(when, dict) or not when:
-            check.problem(RULES_FILE, f"{where}.when", "expected at least one condition")
-            when = {}
-        for key, value in when.items():
-            if key not in CONDITIONS:
-                check.problem(RULES_FILE, f"{where}.when.{key}", f"unknown condition (known: {', '.join(CONDITIONS)})")
-            elif key in known:
-                check.words(RULES_FILE, f"{where}.when.{key}", value, known[key])
-            elif not isinstance(value, int) or isinstance(value, bool):
-                check.problem(RULES_FILE, f"{where}.when.{key}", "expected a whole number")
-        notes = _mapping(check, f"{where}.risk_notes", entry.get("risk_notes"))
-        sentences = _mapping(check, f"{where}.sentences", entry.get("sentences"))
-        for risk_id in notes:
-            if risk_id not in risk_ids:
-                check.problem(RULES_FILE, f"{where}.risk_notes.{risk_id}", "unknown risk")
-        for section, items in sentences.items():
-            if section not in SECTIONS:
-                check.problem(RULES_FILE, f"{where}.sentences.{section}",
-                              f"unknown section (known: {', '.join(SECTIONS)})")
-            if not isinstance(items, list):
-                check.problem(RULES_FILE, f"{where}.sentences.{section}", "expected a list of texts")
-                sentences[section] = []
-        benefit = entry.get("benefit")
-        if benefit is not None and benefit not in statements:
-            check.problem(RULES_FILE, f"{where}.benefit", f"{benefit!r} is not a statement in {INDEX_FILE}")
-        rules.append(Rule(
-            id=rule_id,
-            why=check.text(RULES_FILE, f"{where}.why", entry.get("why")),
-            when=dict(when),
-            emphasise=check.words(RULES_FILE, f"{where}.emphasise", entry.get("emphasise"), risk_ids),
-            risk_notes={k: check.text(RULES_FILE, f"{where}.risk_notes.{k}", v) for k, v in notes.items()},
-            sentences={
-                section: tuple(check.text(RULES_FILE, f"{where}.sentences.{section}", t) for t in items)
-                for section, items in sentences.items()
-            },
-            benefit=benefit,
-            signatures=check.words(RULES_FILE, f"{where}.signatures", entry.get("signatures"), SIGNATURES),
-            refuse=check.text(RULES_FILE, f"{where}.refuse", entry["refuse"]) if "refuse" in entry else None,
-        ))
-    return tuple(rules)
+def _rule(data: models.Rule) -> Rule:
+    return Rule(
+        id=data.id,
+        why=data.why,
+        when=data.when.model_dump(exclude_none=True),
+        emphasise=tuple(data.emphasise or ()),
+        risk_notes=dict(data.risk_notes or {}),
+        sentences={section: tuple(texts) for section, texts in (data.sentences or {}).items()},
+        benefit=data.benefit,
+        signatures=tuple(data.signatures or ()),
+        refuse=data.refuse,
+    )

@@ -7,8 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-STATUSES = ("draft", "approved", "retired")
-FIELDS = ("version", "status", "approved_by", "approved_on", "review_due")
+from pydantic import ValidationError
+
+from .models import STATUSES, ControlFields, problems
+
+FIELDS = tuple(ControlFields.model_fields)  # version, status, approved_by, approved_on, review_due
+__all__ = ["FIELDS", "STATUSES", "Control", "from_fields", "parse_control"]
 
 
 @dataclass(frozen=True)
@@ -31,33 +35,19 @@ class Control:
         return None
 
 
+def from_fields(fields: ControlFields, item: str) -> Control:
+    """The Control of a validated file (see content/models.py) named ``item``."""
+    return Control(item=item, **fields.model_dump(include=set(FIELDS)))
+
+
 def parse_control(
     data: Mapping[str, Any], item: str, problem: Callable[[str, str], None]
 ) -> Control | None:
-    """Read the control fields from a mapping; report each missing or wrong one."""
-    ok = True
-    values: dict[str, Any] = {}
-    for name in FIELDS:
-        value = data.get(name)
-        if value is None or value == "":
-            problem(name, "missing (document control)")
-            ok = False
-            continue
-        if name in ("approved_on", "review_due"):
-            if isinstance(value, str):
-                try:
-                    value = date.fromisoformat(value)
-                except ValueError:
-                    pass
-            if not isinstance(value, date):
-                problem(name, f"{value!r} is not a date written YYYY-MM-DD")
-                ok = False
-                continue
-        elif name == "status" and value not in STATUSES:
-            problem(name, f"{value!r} is not one of {', '.join(STATUSES)}")
-            ok = False
-            continue
-        else:
-            value = str(value)
-        values[name] = value
-    return Control(item=item, **values) if ok else None
+    """Read the control fields from a mapping (other keys are not looked at); report each wrong one."""
+    try:
+        fields = ControlFields.model_validate({name: data[name] for name in FIELDS if name in data})
+    except ValidationError as error:
+        for found in problems(error, "", ControlFields):
+            problem(found.field, found.reason)
+        return None
+    return from_fields(fields, item)

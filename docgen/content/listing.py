@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..input.records import PROCEDURES, Case
+from datetime import date
+
+from ..input.records import Case
 from .catalogue import Catalogue, Likelihood
 from .tailoring import tailor
 
@@ -22,7 +24,7 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
 
 def catalogue_lines(catalogue: Catalogue, procedure: str | None = None) -> list[str]:
     lines = [f"Risk catalogue {catalogue.version} ({catalogue.folder})"]
-    for proc in [procedure] if procedure else PROCEDURES:
+    for proc in [procedure] if procedure else catalogue.procedures:
         lines += ["", catalogue.procedures[proc]["name"][LANGUAGE]]
         rows = [("Risk", "How likely", "Source")]
         rows += [(risk.title[LANGUAGE], likelihood_words(catalogue, risk.likelihood[proc]),
@@ -32,9 +34,9 @@ def catalogue_lines(catalogue: Catalogue, procedure: str | None = None) -> list[
     return lines
 
 
-def patient_lines(catalogue: Catalogue, case: Case) -> list[str]:
+def patient_lines(catalogue: Catalogue, case: Case, today: date) -> list[str]:
     """What the rules decide for this patient's consent form, where every rule can apply."""
-    tailoring = tailor(catalogue, case, "consent")
+    tailoring = tailor(catalogue, case, "consent", today)
     name = catalogue.procedures[case.procedure]["name"][LANGUAGE]
     lines = [f"{name}, levels {', '.join(case.levels)}, indication {case.indication}, "
              f"factors: {', '.join(case.comorbidities) or 'none'}", "", "Rules that apply:"]

@@ -8,6 +8,7 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 from pydantic import ValidationError
 
+from .. import clock
 from ..errors import InputFileError, TemplateError
 from ..input.limits import read_capped
 from ..input.loading import load_mapping
@@ -25,6 +26,7 @@ class Site:
     out_of_hours_phone: str
     emergency_phone: str
     locales: dict[str, str] = field(default_factory=dict)
+    timezone: str = clock.DEFAULT_ZONE  # the day "today" is judged in, whatever the machine's zone
 
     def locale(self, language: str) -> str:
         return self.locales.get(language, language)
@@ -55,4 +57,8 @@ def load_site(templates: Path) -> Site:
         except (ValueError, UnknownLocaleError):
             raise TemplateError(f"{path}: locales.{language}: {locale!r} is not a locale Babel "
                                 "knows (such as en_GB or es_ES)") from None
+    try:
+        clock.zone(settings.timezone)
+    except clock.ClockError as exc:
+        raise TemplateError(f"{path}: timezone: {exc.message}") from None
     return Site(**settings.model_dump())

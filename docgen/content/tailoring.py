@@ -43,12 +43,12 @@ def rule_fields(rule: Rule) -> str:
     return ",".join(dict.fromkeys(CONDITION_FIELDS[name] for name in rule.when if name in CONDITION_FIELDS))
 
 
-def reference_day(case: Case) -> date:
-    """The day age and dates are judged on: the procedure date, else today."""
-    return case.procedure_date or date.today()
+def reference_day(case: Case, today: date) -> date:
+    """The day age is judged on: the procedure date, else the clock's today (see docgen/clock.py)."""
+    return case.procedure_date or today
 
 
-def condition_holds(name: str, expected, case: Case, document: str) -> bool:
+def condition_holds(name: str, expected, case: Case, document: str, today: date) -> bool:
     if name == "document":
         return document in expected
     if name == "procedure":
@@ -60,17 +60,20 @@ def condition_holds(name: str, expected, case: Case, document: str) -> bool:
     if name == "levels_at_least":
         return len(case.levels) >= expected
     if name == "age_under":
-        return case.age_on(reference_day(case)) < expected
+        return case.age_on(reference_day(case, today)) < expected
     raise ValueError(f"unknown condition {name!r}")  # the catalogue schema refuses these first
 
 
-def rule_applies(rule: Rule, case: Case, document: str) -> bool:
-    return all(condition_holds(name, value, case, document) for name, value in rule.when.items())
+def rule_applies(rule: Rule, case: Case, document: str, today: date) -> bool:
+    return all(condition_holds(name, value, case, document, today) for name, value in rule.when.items())
 
 
-def tailor(catalogue: Catalogue, case: Case, document: str) -> Tailoring:
-    """The rules that apply to this patient in this document, and what they decided together."""
-    fired = tuple(rule for rule in catalogue.rules if rule_applies(rule, case, document))
+def tailor(catalogue: Catalogue, case: Case, document: str, today: date) -> Tailoring:
+    """The rules that apply to this patient in this document, and what they decided together.
+
+    ``today`` (from docgen/clock.py) is the day age is judged on when the record has no procedure date.
+    """
+    fired = tuple(rule for rule in catalogue.rules if rule_applies(rule, case, document, today))
     emphasised = {risk_id for rule in fired for risk_id in rule.emphasise}
     notes: dict[str, list[Text]] = {}
     sentences: dict[str, list[Text]] = {}

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, create_model
 from pydantic_core import PydanticCustomError
 
+from .. import clock
 from ..errors import Problem
 
 MAX_TEXT = 120  # longer than any real name; keeps a header line on the page
@@ -179,7 +180,7 @@ def _yes_no(value: Any) -> bool:
 
 def _born(value: Any, info: ValidationInfo) -> date:
     born = _date(True)(value, info)
-    today = _ctx(info).get("today") or date.today()
+    today = _ctx(info).get("today") or clock.today()
     if born >= today:
         raise _refuse("is not in the past")
     if today.year - born.year > OLDEST_AGE_YEARS:
@@ -309,3 +310,5 @@ class SiteSettings(BaseModel):
     emergency_phone: _SiteText
     locales: dict[str, str] = Field(default_factory=dict,
                                     description="language -> Babel locale, such as en: en_GB")
+    timezone: str = Field(default=clock.DEFAULT_ZONE, min_length=1,
+                          description='the IANA time zone whose calendar decides "today", such as Europe/London')

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
+import os
 import re
 import stat
+import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from lxml import etree
@@ -154,7 +157,8 @@ def _process(root: etree._Element, template: str, code: scancode.ScanCode | None
     try:
         out = io.BytesIO()
         canvas = scancode.canvas_maker(code) if code is not None else None
-        learnt, pages = thirdparty.lay_out(root, out, canvas, names)
+        with _no_source_date_epoch():
+            learnt, pages = thirdparty.lay_out(root, out, canvas, names)
     except TemplateError:
         raise
     except Exception as exc:  # z3c.rml raises many kinds for bad markup
@@ -166,3 +170,24 @@ def _process(root: etree._Element, template: str, code: scancode.ScanCode | None
     if collect.messages:
         raise TemplateError(f"{template}: {collect.messages[0]}")
     return out.getvalue(), learnt, pages
+
+
+_ENVIRONMENT = threading.Lock()
+
+
+@contextlib.contextmanager
+def _no_source_date_epoch() -> Iterator[None]:
+    """Keep SOURCE_DATE_EPOCH away from ReportLab while it makes a PDF.
+
+    In invariant mode (``<document invariant="1">``) ReportLab dates every PDF 2000-01-01 and
+    derives the file id from that, but its TimeStamp prefers SOURCE_DATE_EPOCH when the
+    variable is set: the same record would give different bytes (and file id) on a machine
+    that sets it. The document's own id and dates come from the record, never the clock.
+    """
+    with _ENVIRONMENT:
+        saved = os.environ.pop("SOURCE_DATE_EPOCH", None)
+        try:
+            yield
+        finally:
+            if saved is not None:
+                os.environ["SOURCE_DATE_EPOCH"] = saved
