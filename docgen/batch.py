@@ -40,6 +40,7 @@ from .errors import (
     DocgenError,
     InputFileError,
     Interrupted,
+    OutputError,
     Problem,
     RecordError,
     SafetyRefusal,
@@ -48,7 +49,6 @@ from .generate import Generator, Options
 from .input.columns import Columns, load_column_map, parse_settings, resolve_columns
 from .input.records import Case
 from .input.tables import Table, open_table
-from .output import OutputError
 
 MANIFEST = "manifest.csv"
 ERRORS = "errors.csv"

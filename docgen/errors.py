@@ -116,6 +116,10 @@ class OutputConflict(DocgenError):
     exit_code = EXIT_REFUSED
 
 
+class OutputError(DocgenError):
+    """An output folder or file cannot be written (exit 2): the path, and why (a full disk says so)."""
+
+
 class ColumnError(DocgenError):
     """A batch list lacks a column the documents need, or a column map or --set is wrong."""
 

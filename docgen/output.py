@@ -18,7 +18,7 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
-from .errors import DocgenError, OutputConflict
+from .errors import OutputConflict, OutputError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 MAX_STEM = 40
@@ -40,10 +40,6 @@ def safe_part(value: str) -> str:
 
 def file_name(mrn: str, document: str, procedure: str) -> str:
     return f"{safe_part(mrn)}_{document}_{procedure}.pdf"
-
-
-class OutputError(DocgenError):
-    """An output folder or file cannot be written (exit 2): the path, and why (a full disk says so)."""
 
 
 def reason(exc: OSError) -> str:

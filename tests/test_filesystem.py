@@ -14,8 +14,8 @@ import pytest
 from conftest import BASE_PATIENT
 
 from docgen import batch
+from docgen.errors import OutputError
 from docgen.generate import Options
-from docgen.output import OutputError
 
 NAME = "TEST-0001_consent_vertebroplasty.pdf"
 
