@@ -50,6 +50,11 @@ from .input.columns import Columns, load_column_map, parse_settings, resolve_col
 from .input.records import Case
 from .input.tables import Table, open_table
 
+
+def is_bundle(path: Path) -> bool:
+    """A .json input is read as a FHIR Bundle; lists are CSV or .xlsx."""
+    return path.suffix.lower() == ".json"
+
 MANIFEST = "manifest.csv"
 ERRORS = "errors.csv"
 # One line per document, appended and flushed to disk before the document is put in
@@ -123,6 +128,7 @@ class Batch:
         self.duplex = duplex
         self.jobs = jobs
         self._lock = lock
+        self.patients = None  # a FHIR Bundle's patients (docgen.fhir.PatientRecord), instead of a table
 
     def close(self) -> None:
         """Let another batch use the output folder (run() does this when it ends)."""
@@ -138,9 +144,21 @@ class Batch:
             raise ColumnError("--duplex pads documents in the merged print file: give --merge FILE")
         mapping = load_column_map(column_map)
         values = parse_settings(settings)
-        table = open_table(input_path)
-        columns = resolve_columns(table, document, mapping, values)
+        patients = None
+        if is_bundle(input_path):
+            if mapping or values:
+                raise ColumnError("--columns and --set apply to CSV and .xlsx lists, not to a FHIR Bundle")
+            table, columns = None, None
+        else:
+            table = open_table(input_path)
+            columns = resolve_columns(table, document, mapping, values)
         generator = Generator(document, options)  # a broken catalogue stops here, not per row
+        if table is None:
+            from . import fhir  # only FHIR users pay for the FHIR models
+
+            patients = fhir.read_bundle(input_path, risks=options.risks, site=generator.site)
+            if not patients:
+                raise InputFileError(f"{input_path}: the Bundle holds no Patient")
         folder = output.prepare_folder(out_dir)
         source = input_path.resolve()
         reports = {(folder / name).resolve(): name for name in (MANIFEST, ERRORS)}
@@ -159,12 +177,30 @@ class Batch:
                 raise InputFileError(f"{merge}: already exists (use --force to replace it)")
             output.prepare_folder(merge.parent)
         lock = _lock_folder(folder)
-        return cls(table, columns, generator, folder, merge, duplex,
-                   max(1, jobs or os.cpu_count() or 1), lock)
+        job = cls(table, columns, generator, folder, merge, duplex,
+                  max(1, jobs or os.cpu_count() or 1), lock)
+        job.patients = patients
+        return job
 
     @property
     def total(self) -> int | None:
-        return self.table.total
+        return len(self.patients) if self.patients is not None else self.table.total
+
+    @property
+    def header_rows(self) -> int:
+        """Rows before the first patient: a list's header row; a Bundle has none."""
+        return 0 if self.patients is not None else 1
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.columns.warnings if self.columns is not None else ()
+
+    def fhir_references(self, row: int) -> tuple[str | None, str | None]:
+        """The Patient and the Procedure/ServiceRequest a Bundle's row came from (None for a list)."""
+        if self.patients is None:
+            return None, None
+        patient = self.patients[row - 1]
+        return patient.patient_reference, patient.request_reference
 
     def run(self, on_result: Callable[[RowResult], None] = lambda result: None) -> Summary:
         """Make every row's document; on_result is called once per row, in list order.
@@ -204,8 +240,7 @@ class Batch:
                 on_result(result)
 
             try:
-                for number, cells in self.table.rows():
-                    planned = self._plan(number, cells, claimed)
+                for number, planned in self._plans(claimed):
                     if planned is None:
                         continue
                     pending.append(submit(planned) if isinstance(planned, Case) else planned)
@@ -260,22 +295,51 @@ class Batch:
         except RecordError as exc:
             return refuse(*(Problem(p.source, self.columns.label(p.field), p.reason, p.row, p.value)
                             for p in exc.problems))
+        return self._claim(number, case, claimed, Problem(source, self.columns.label("mrn"), "", number))
+
+    def _plans(self, claimed: dict[str, int]):
+        """(row, what to do with it) for every row of the list, or every Patient of the Bundle."""
+        if self.patients is None:
+            for number, cells in self.table.rows():
+                yield number, self._plan(number, cells, claimed)
+            return
+        for number, patient in enumerate(self.patients, start=1):
+            mrn = patient.record.get("mrn", "")
+            if patient.problems:
+                yield number, _refused(number, mrn, self.document, patient.problems)
+                continue
+            try:
+                case = self.generator.case(patient.record, source=patient.source, row=number)
+            except RecordError as exc:
+                yield number, _refused(number, mrn, self.document, [patient.relabel(p) for p in exc.problems])
+                continue
+            where = Problem(patient.source, patient.element("mrn"), "")
+            yield number, self._claim(number, case, claimed, where)
+
+    def _claim(self, number: int, case: Case, claimed: dict[str, int],
+               where: Problem) -> Case | RowResult:
+        """Refuse a second row making the same file; leave a finished file alone; else build it."""
         name = output.file_name(case.mrn, self.document, case.procedure)
         if name in claimed:
-            return refuse(Problem(source, self.columns.label("mrn"), f"same patient and procedure "
-                                  f"as row {claimed[name]} (would make {name} again)", number))
+            return _refused(number, case.mrn, self.document, [Problem(
+                where.source, where.field, f"same patient and procedure as row {claimed[name]} "
+                f"(would make {name} again)", where.row)])
         claimed[name] = number
+
+        def refuse(reason: str) -> RowResult:
+            return _refused(number, case.mrn, self.document,
+                            [Problem(where.source, where.field, reason, where.row)])
+
         path = self.out_dir / name
         if self.merge is not None and path.resolve() == self.merge.resolve():
-            return refuse(Problem(source, self.columns.label("mrn"), f"would make {name}, the --merge "
-                                  "print file", number))
-        if path.resolve() == self.table.path.resolve():
-            return refuse(Problem(source, self.columns.label("mrn"), f"would make {name}, the input list",
-                                  number))
+            return refuse(f"would make {name}, the --merge print file")
+        if path.resolve() == Path(where.source).resolve():
+            return refuse(f"would make {name}, the input list")
         try:
             there = output.check_target(path)
         except OutputError as exc:
-            return refuse(Problem(str(path), "", exc.message.removeprefix(f"{path}: "), number))
+            return _refused(number, case.mrn, self.document,
+                            [Problem(str(path), "", exc.message.removeprefix(f"{path}: "), number)])
         if there and not self.options.force:
             return _existing(number, case.mrn, self.document, path)
         return case

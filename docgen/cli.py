@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -36,6 +37,29 @@ def _content(templates: Path | None, risks: Path | None) -> dict:
     return {k: v for k, v in given.items() if v is not None}
 
 
+def fhir_options(command):
+    """FHIR output options shared by the document commands and batch."""
+
+    @click.option("--fhir-out", is_flag=True,
+                  help="Write an R4 DocumentReference beside each PDF (NAME.documentreference.json).")
+    @click.option("--fhir-server", metavar="URL",
+                  help="Also POST each DocumentReference to this FHIR server (base URL).")
+    @click.option("--fhir-pdf-url", metavar="URL",
+                  help="Link each PDF as URL/FILE in the DocumentReference instead of embedding it.")
+    @functools.wraps(command)
+    def wrapper(*args, fhir_out, fhir_server, fhir_pdf_url, **kwargs):
+        from .fhir.run import FhirOptions
+
+        return command(*args, fhir=FhirOptions(fhir_out, fhir_server, fhir_pdf_url), **kwargs)
+
+    return wrapper
+
+
+def _now() -> datetime:
+    """When documents are dated in their DocumentReference: the moment the command runs."""
+    return datetime.now(UTC)
+
+
 def document_options(command):
     @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
                   default=Path("output"), show_default=True, help="Folder to write the PDF into.")
@@ -64,40 +88,60 @@ def main() -> None:
     """
 
 
-def _single(document: str, patient: Path, out_dir: Path, content: dict, force: bool,
-            override: str | None, large_print: bool, allow_draft: bool) -> None:
+def _single(document: str, patient: Path | None, out_dir: Path, content: dict, force: bool,
+            override: str | None, large_print: bool, allow_draft: bool, bundle: Path | None = None,
+            fhir=None) -> None:
+    if (patient is None) == (bundle is None):
+        raise click.UsageError("give either PATIENT (.yaml or .json) or --fhir BUNDLE.json")
     options = Options(force=force, override=override, large_print=large_print,
                       allow_draft=allow_draft, **content)
-    path = generate(document, patient, out_dir, options)
+    if bundle is None and not fhir.wanted:
+        click.echo(str(generate(document, patient, out_dir, options)))
+        return
+    from .fhir.run import one_document
+
+    path, failure = one_document(document, out_dir, options, fhir, _now(),
+                                 record_file=patient, bundle_file=bundle)
     click.echo(str(path))
+    if failure:
+        click.echo(failure, err=True)
+        raise click.exceptions.Exit(1)
 
 
 @main.command()
-@click.argument("patient", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("patient", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option("--fhir", "bundle", type=click.Path(dir_okay=False, path_type=Path), metavar="BUNDLE.json",
+              help="Take the patient from a FHIR R4 Bundle (one Patient) instead of PATIENT.")
 @document_options
+@fhir_options
 @content_options
-def consent(patient, out_dir, content, force, override, large_print, allow_draft):
-    """Print one consent form for the patient in PATIENT (.yaml or .json).
+def consent(patient, bundle, out_dir, content, force, override, large_print, allow_draft, fhir):
+    """Print one consent form for the patient in PATIENT (.yaml or .json) or a FHIR Bundle.
 
     \b
-    Example:
+    Examples:
       docgen consent examples/patient.yaml -o output/
+      docgen consent --fhir bundle.json -o output/ --fhir-out
     """
-    _single("consent", patient, out_dir, content, force, override, large_print, allow_draft)
+    _single("consent", patient, out_dir, content, force, override, large_print, allow_draft, bundle, fhir)
 
 
 @main.command()
-@click.argument("patient", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("patient", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option("--fhir", "bundle", type=click.Path(dir_okay=False, path_type=Path), metavar="BUNDLE.json",
+              help="Take the patient from a FHIR R4 Bundle (one Patient) instead of PATIENT.")
 @document_options
+@fhir_options
 @content_options
-def aftercare(patient, out_dir, content, force, override, large_print, allow_draft):
-    """Print one aftercare (discharge) sheet for the patient in PATIENT (.yaml or .json).
+def aftercare(patient, bundle, out_dir, content, force, override, large_print, allow_draft, fhir):
+    """Print one aftercare (discharge) sheet for the patient in PATIENT (.yaml or .json) or a FHIR Bundle.
 
     \b
-    Example:
+    Examples:
       docgen aftercare examples/patient.yaml -o output/
+      docgen aftercare --fhir bundle.json -o output/ --fhir-out
     """
-    _single("aftercare", patient, out_dir, content, force, override, large_print, allow_draft)
+    _single("aftercare", patient, out_dir, content, force, override, large_print, allow_draft, bundle, fhir)
 
 
 @main.command()
@@ -121,10 +165,11 @@ def aftercare(patient, out_dir, content, force, override, large_print, allow_dra
 @click.option("--large-print", is_flag=True, help="Body text of at least 16 pt for every row.")
 @click.option("--allow-draft", is_flag=True,
               help="Use draft or out-of-review content; every page is marked DRAFT.")
+@fhir_options
 @content_options
 def batch(input_path, document, out_dir, merge, duplex, jobs, force, column_map, settings,
-          large_print, allow_draft, content):
-    """Make one document per row of a patient list (CSV or .xlsx).
+          large_print, allow_draft, content, fhir):
+    """Make one document per row of a patient list (CSV or .xlsx) or per Patient of a FHIR Bundle (.json).
 
     Columns are matched by name (docgen's field names, or a --columns map);
     an `override` column gives a clinician's reason for that row only. Bad rows
@@ -135,6 +180,7 @@ def batch(input_path, document, out_dir, merge, duplex, jobs, force, column_map,
     \b
     Example:
       docgen batch list.csv --document aftercare -o output/ --merge print.pdf --duplex
+      docgen batch bundle.json --document consent -o output/ --fhir-out
       docgen batch export.csv --document aftercare --columns examples/synthea-columns.yaml \\
         --set procedure=kyphoplasty --set levels=L1 --set procedure_date=2026-11-20
 
@@ -145,18 +191,30 @@ def batch(input_path, document, out_dir, merge, duplex, jobs, force, column_map,
     options = Options(force=force, large_print=large_print, allow_draft=allow_draft, **content)
     job = Batch.open(input_path, document, out_dir, options, column_map=column_map,
                      settings=settings, merge=merge, duplex=duplex, jobs=jobs)
-    for warning in job.columns.warnings:
+    from .fhir.run import filer
+
+    filing = filer(job.generator, fhir, _now())
+    not_filed = 0
+    for warning in job.warnings:
         click.echo(f"warning: {warning}", err=True)
     err = sys.stderr
     show_bar = err.isatty() and job.total is not None
     bar = click.progressbar(length=job.total or 0, file=err, label="rows") if show_bar else None
-    done = 1  # the header row
+    done = job.header_rows
 
     def report(result):
-        nonlocal done
+        nonlocal done, not_filed
         if result.status == "refused":
             for problem in result.problems:
                 click.echo(str(problem), err=True)
+        elif filing is not None and result.status == "written":
+            patient_reference, request_reference = job.fhir_references(result.row)
+            failure = filing.file(job.out_dir / result.file, document=result.document,
+                                  document_id=result.document_id, mrn=result.mrn,
+                                  patient_reference=patient_reference, request_reference=request_reference)
+            if failure:
+                not_filed += 1
+                click.echo(failure, err=True)
         if bar is not None:
             bar.update(result.row - done)
         done = result.row
@@ -167,8 +225,9 @@ def batch(input_path, document, out_dir, merge, duplex, jobs, force, column_map,
     else:
         summary = job.run(report)
     click.echo(f"docgen batch: {summary}; manifest: {summary.manifest}"
-               + (f"; print file: {summary.merged}" if summary.merged else ""))
-    raise click.exceptions.Exit(summary.exit_code)
+               + (f"; print file: {summary.merged}" if summary.merged else "")
+               + (f"; {not_filed} not filed" if not_filed else ""))
+    raise click.exceptions.Exit(max(summary.exit_code, 1 if not_filed else 0))
 
 
 @main.command(name="check")

@@ -27,6 +27,8 @@ class Site:
     emergency_phone: str
     locales: dict[str, str] = field(default_factory=dict)
     timezone: str = clock.DEFAULT_ZONE  # the day "today" is judged in, whatever the machine's zone
+    # FHIR: the identifier system of the site's MRNs, and the Organization that files documents.
+    fhir: dict[str, str | None] = field(default_factory=dict)
 
     def locale(self, language: str) -> str:
         return self.locales.get(language, language)

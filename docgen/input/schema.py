@@ -298,6 +298,17 @@ def _site_text(value: Any) -> str:
 _SiteText = Annotated[str, BeforeValidator(_site_text)]
 
 
+class SiteFhir(BaseModel):
+    """FHIR settings (both optional): where the site's MRNs are, and who files the documents."""
+
+    model_config = ConfigDict(extra="forbid", title="docgen site FHIR settings")
+
+    mrn_system: str | None = Field(default=None, description="Patient.identifier.system of the "
+                                   "site's MRNs; without it, the one identifier typed MR is used")
+    organization: str | None = Field(default=None, description="reference DocumentReference.author "
+                                     "gives for this site, such as Organization/example-general")
+
+
 class SiteSettings(BaseModel):
     """The hospital's details printed on every document, and a Babel locale per language."""
 
@@ -312,3 +323,4 @@ class SiteSettings(BaseModel):
                                     description="language -> Babel locale, such as en: en_GB")
     timezone: str = Field(default=clock.DEFAULT_ZONE, min_length=1,
                           description='the IANA time zone whose calendar decides "today", such as Europe/London')
+    fhir: SiteFhir = Field(default_factory=SiteFhir, description="FHIR settings (docgen --fhir, --fhir-out)")

@@ -1,0 +1,69 @@
+"""One document from a Bundle (or a patient file), with its DocumentReference: what the CLI calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .. import output
+from ..errors import InputFileError, RecordError
+from ..generate import Generator, Options
+from ..records import read_record_file
+from . import read_bundle
+from .codes import load_codes
+from .filing import Filer
+
+
+@dataclass(frozen=True)
+class FhirOptions:
+    """What to do in FHIR terms besides writing the PDF."""
+
+    write: bool = False  # --fhir-out: a DocumentReference beside each PDF
+    server: str | None = None  # --fhir-server: POST each one there (and write it too)
+    pdf_url: str | None = None  # --fhir-pdf-url: link the PDF from this base URL instead of embedding it
+
+    @property
+    def wanted(self) -> bool:
+        return self.write or self.server is not None or self.pdf_url is not None
+
+
+def filer(generator: Generator, options: FhirOptions, when: datetime) -> Filer | None:
+    """The Filer for a run, made before any document so a bad URL or mapping stops it early."""
+    if not options.wanted:
+        return None
+    try:
+        return Filer(generator.site, load_codes(generator.options.risks), when,
+                     force=generator.options.force, server=options.server, pdf_url=options.pdf_url)
+    except ValueError as exc:
+        raise InputFileError(str(exc)) from None
+
+
+def one_document(document: str, out_dir: Path, options: Options, fhir: FhirOptions, when: datetime, *,
+                 record_file: Path | None = None, bundle_file: Path | None = None) -> tuple[Path, str | None]:
+    """Build and write one document; return its path and why filing it failed (None if it did not)."""
+    generator = Generator(document, options)
+    filing = filer(generator, fhir, when)
+    patient = None
+    if bundle_file is not None:
+        patients = read_bundle(bundle_file, risks=options.risks, site=generator.site)
+        if len(patients) != 1:
+            raise InputFileError(f"{bundle_file}: holds {len(patients)} patients; one document is made "
+                                 "for exactly one (use docgen batch for a list)")
+        patient = patients[0]
+        if patient.problems:
+            raise RecordError(patient.problems)
+        try:
+            case = generator.case(patient.record, source=str(bundle_file))
+        except RecordError as exc:
+            raise RecordError([patient.relabel(p) for p in exc.problems]) from None
+    else:
+        case = generator.case(read_record_file(record_file), source=str(record_file))
+    built = generator.build(case)
+    path = generator.write(built, output.prepare_folder(out_dir))
+    failure = None
+    if filing is not None:
+        failure = filing.file(path, document=document, document_id=built.document_id, mrn=case.mrn,
+                              patient_reference=patient.patient_reference if patient else None,
+                              request_reference=patient.request_reference if patient else None)
+    return path, failure
