@@ -140,10 +140,10 @@ def _path(loc: tuple) -> str:
 def _reason(error: dict) -> str:
     """The library's complaint in a person's words, without echoing the value (it may be a name)."""
     message = str(error.get("msg", "")).removeprefix("Value error, ")
-    lowered = message.lower()
-    if "datetime" in lowered:
+    kind, lowered = str(error.get("type", "")), message.lower()
+    if kind.startswith("datetime_") or lowered.startswith(("datetime value", "instant value")):
         return "not a date and time"
-    if "date" in lowered:
+    if kind.startswith("date_") or lowered.startswith("date value"):
         return "not a date"
     if error.get("type") == "extra_forbidden":
         return "not an element of this resource in FHIR R4"

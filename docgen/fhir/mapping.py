@@ -51,6 +51,7 @@ def _map_patient(bundle: Bundle, patient: Resource, codes: Codes, mrn_system: st
     out = PatientRecord(label=patient.label, source=bundle.source, patient_reference=patient.reference)
     _report(out, patient)
     if patient.model is None:
+        out.record["mrn"] = _raw_mrn(patient.raw, mrn_system)  # for the error report only
         return out
     mine = [r for r in bundle.resources if _subject(r) is not None
             and bundle.resolve(_subject(r)) is patient]
@@ -143,6 +144,18 @@ def _patient_fields(out: PatientRecord, patient: Resource, mrn_system: str | Non
         if tags:
             # BCP 47: the primary subtag is the language ("es-ES", "es-419" -> "es").
             out.record["language"] = tags[0].split("-")[0].lower()
+
+
+def _raw_mrn(raw: dict[str, Any], mrn_system: str | None) -> str:
+    """The MRN of a Patient the library refused, read leniently so admin staff can find the patient."""
+    for identifier in raw.get("identifier") or []:
+        if not isinstance(identifier, dict) or not isinstance(identifier.get("value"), str):
+            continue
+        coding = ((identifier.get("type") or {}).get("coding") or []) if isinstance(identifier.get("type"), dict) else []
+        typed_mr = any(isinstance(c, dict) and c.get("system") == V2_0203 and c.get("code") == "MR" for c in coding)
+        if (identifier.get("system") == mrn_system) if mrn_system else typed_mr:
+            return identifier["value"]
+    return ""
 
 
 def _type_codings(identifier: Any) -> list[Any]:
@@ -302,14 +315,27 @@ def _comorbidities(out: PatientRecord, bundle: Bundle, mine: list[Resource], cod
                 continue
             pairs = _codings(model.medicationCodeableConcept)
             if model.medicationReference is not None:
-                medication = bundle.resolve(model.medicationReference.reference)
-                if medication is not None and medication.model is not None:
-                    pairs += _codings(medication.model.code)
-                elif medication is not None:
-                    _report(out, medication)
+                pairs += _medication_codings(out, bundle, resource, model.medicationReference.reference)
         else:
             continue
         found += [w for w in codes.words("comorbidities", pairs) if w not in found]
     out.elements["comorbidities"] = f"{out.label}: Condition, MedicationStatement, MedicationRequest"
     if found:
         out.record["comorbidities"] = ";".join(found)
+
+
+def _medication_codings(out: PatientRecord, bundle: Bundle, resource: Resource,
+                        reference: str | None) -> list[tuple[str | None, str | None]]:
+    """The codes of the Medication a statement or request names: contained ("#id") or in the Bundle."""
+    if reference and reference.startswith("#"):
+        for contained in resource.model.contained or []:
+            if contained.id == reference[1:] and contained.get_resource_type() == "Medication":
+                return _codings(contained.code)
+        return []
+    medication = bundle.resolve(reference)
+    if medication is None:
+        return []
+    if medication.model is None:
+        _report(out, medication)
+        return []
+    return _codings(medication.model.code)

@@ -1,0 +1,268 @@
+"""FHIR in: hand-made spine Bundles print the forms a YAML record prints, and refusals name the element."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import pytest
+import yaml
+from conftest import BASE_PATIENT, flat, pages_text
+import fhir_bundles as fb
+
+from docgen import resources
+from docgen.fhir import bundle as bundle_module
+
+
+@pytest.fixture
+def write(tmp_path):
+    def write_json(data, name="bundle.json"):
+        path = tmp_path / name
+        path.write_text(json.dumps(data), encoding="utf-8")
+        return path
+
+    return write_json
+
+
+def _errors(out_dir):
+    with (out_dir / "errors.csv").open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_bundle_prints_the_same_consent_form_as_the_yaml_record(run, patient, write, tmp_path):
+    """The same patient from YAML and from FHIR: the same document id, so the same bytes."""
+    record = patient(mrn="FH-0001")
+    assert run("consent", record, "-o", tmp_path / "yaml").exit_code == 0
+    result = run("consent", "--fhir", write(fb.one_patient()), "-o", tmp_path / "fhir")
+    assert result.exit_code == 0, result.output
+    name = "FH-0001_consent_vertebroplasty.pdf"
+    from_yaml, from_fhir = tmp_path / "yaml" / name, tmp_path / "fhir" / name
+    assert flat(" ".join(pages_text(from_fhir))) == flat(" ".join(pages_text(from_yaml)))
+    assert from_fhir.read_bytes() == from_yaml.read_bytes()
+    text = flat(" ".join(pages_text(from_fhir)))
+    assert "Ada Example" in text and "FH-0001" in text and "2 March 1941" in text
+    assert "Dr Test Clinician" in text
+
+
+def test_kyphoplasty_from_a_service_request_with_copd_and_an_anticoagulant(run, write, patient, tmp_path):
+    data = fb.bundle(fb.patient(), fb.practitioner(),
+                     fb.procedure(kind="ServiceRequest", cpt="22514", levels=("L2", "L3")),
+                     fb.condition("c1", "p1", fb.SNOMED, "13645005"),
+                     fb.medication("m1", "p1", fb.ATC, "B01AF01"))  # rivaroxaban, in B01AF
+    result = run("consent", "--fhir", write(data), "-o", tmp_path / "fhir")
+    assert result.exit_code == 0, result.output
+    name = "FH-0001_consent_kyphoplasty.pdf"
+    text = flat(" ".join(pages_text(tmp_path / "fhir" / name)))
+    assert "Consent form: Kyphoplasty" in text and "L2" in text and "L3" in text
+    assert "You have COPD or another lung disease" in text
+    assert "You take blood thinners" in text
+    twin = patient(mrn="FH-0001", procedure="kyphoplasty", levels="L2;L3", comorbidities="copd;anticoagulants")
+    assert run("consent", twin, "-o", tmp_path / "yaml").exit_code == 0
+    assert (tmp_path / "fhir" / name).read_bytes() == (tmp_path / "yaml" / name).read_bytes()
+
+
+def test_copd_with_three_levels_is_refused_by_the_same_safety_rule_as_yaml(run, patient, write, out_dir):
+    data = fb.bundle(fb.patient(), fb.practitioner(), fb.procedure(levels=("T12", "L1", "L2")),
+                  fb.condition("c1", "p1", fb.SNOMED, "13645005"))
+    from_fhir = run("consent", "--fhir", write(data), "-o", out_dir)
+    from_yaml = run("consent", patient(mrn="FH-0001", levels="T12;L1;L2", comorbidities="copd"),
+                    "-o", out_dir)
+    assert from_fhir.exit_code == from_yaml.exit_code == 1
+    assert "refused by safety rule" in from_fhir.output
+    assert from_fhir.output.split("refused by safety rule")[1] == from_yaml.output.split(
+        "refused by safety rule")[1]
+    assert not list(out_dir.glob("*.pdf"))
+
+
+def test_stopped_medicine_and_resolved_condition_do_not_count(run, write, tmp_path):
+    data = fb.bundle(fb.patient(), fb.practitioner(), fb.procedure(),
+                     fb.condition("c1", "p1", fb.SNOMED, "13645005", clinical="resolved"),
+                     fb.medication("m1", "p1", fb.ATC, "B01AA03", status="stopped"))
+    assert run("consent", "--fhir", write(data), "-o", tmp_path / "a").exit_code == 0
+    assert run("consent", "--fhir", write(fb.one_patient(), "plain.json"), "-o", tmp_path / "b").exit_code == 0
+    name = "FH-0001_consent_vertebroplasty.pdf"
+    # The same record as a patient with neither: same document id, same bytes.
+    assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    text = flat(" ".join(pages_text(tmp_path / "a" / name)))
+    assert "You take blood thinners" not in text and "You have COPD" not in text
+
+
+def test_site_added_codes_for_an_anticoagulant_and_an_indication(run, write, out_dir, tmp_path):
+    risks = tmp_path / "risks"
+    shutil.copytree(resources.default_risks(), risks)
+    codes_file = risks / "fhir" / "codes.yaml"
+    codes = yaml.safe_load(codes_file.read_text(encoding="utf-8"))
+    codes["sources"]["site"] = "Example General Hospital formulary and local reason codes (invented for the test)"
+    codes["code_systems"]["local"] = {"uri": "https://example.org/fhir/local-codes"}
+    codes["comorbidities"]["anticoagulants"]["local"] = [
+        {"code": "ANTICOAG-7", "display": "Site anticoagulant", "source": "site"}]
+    codes["indications"] = {"myeloma": {"local": [{"code": "IND-MYELOMA", "display": "Myeloma", "source": "site"}]}}
+    codes_file.write_text(yaml.safe_dump(codes, allow_unicode=True), encoding="utf-8")
+    proc = fb.procedure()
+    proc["reasonCode"] = [{"coding": [{"system": "https://example.org/fhir/local-codes", "code": "IND-MYELOMA"}]}]
+    data = fb.bundle(fb.patient(), fb.practitioner(), proc,
+                  fb.medication("m1", "p1", "https://example.org/fhir/local-codes", "ANTICOAG-7",
+                             kind="MedicationRequest"))
+    result = run("consent", "--fhir", write(data), "-o", out_dir, "--risks", risks)
+    assert result.exit_code == 0, result.output
+    text = flat(" ".join(pages_text(out_dir / "FH-0001_consent_vertebroplasty.pdf")))
+    assert "caused by myeloma" in text and "You take blood thinners" in text
+    # Without the site's codes the same reason is refused, never guessed.
+    result = run("consent", "--fhir", write(data), "-o", out_dir / "shipped")
+    assert result.exit_code == 1
+    assert "Procedure/proc1.reasonCode[0]: no code docgen's fhir/codes.yaml knows as an indication" in result.output
+
+
+def test_a_minor_gets_the_parental_responsibility_block(run, write, out_dir):
+    data = fb.one_patient(birth="2012-05-01")
+    assert run("consent", "--fhir", write(data), "-o", out_dir).exit_code == 0
+    text = flat(" ".join(pages_text(out_dir / "FH-0001_consent_vertebroplasty.pdf")))
+    assert "parental responsibility" in text.lower()
+
+
+def test_spanish_from_the_preferred_communication_language(run, write, out_dir):
+    data = fb.one_patient(language="es-ES")
+    assert run("aftercare", "--fhir", write(data), "-o", out_dir).exit_code == 0
+    text = flat(" ".join(pages_text(out_dir / "FH-0001_aftercare_vertebroplasty.pdf")))
+    assert "20 de noviembre de 2026" in text
+    assert "2 de marzo de 1941" in text
+
+
+def test_official_name_mrn_of_the_site_system(run, write, out_dir, tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(resources.default_templates(), templates)
+    site = templates / "site.yaml"
+    site.write_text(site.read_text(encoding="utf-8") + 'fhir:\n  mrn_system: "https://nhs.example/Id/number"\n',
+                    encoding="utf-8")
+    data = fb.one_patient()
+    result = run("consent", "--fhir", write(data), "-o", out_dir, "--templates", templates)
+    assert result.exit_code == 1
+    assert ("bundle.json: Patient/p1.identifier: no identifier with the site's system "
+            "https://nhs.example/Id/number") in result.output
+    data["entry"][0]["resource"]["identifier"].append({"system": "https://nhs.example/Id/number", "value": "943 476 5919"})
+    data["entry"][0]["resource"]["name"].insert(0, {"use": "usual", "given": ["Addy"]})
+    result = run("consent", "--fhir", write(data), "-o", out_dir, "--templates", templates)
+    assert result.exit_code == 0, result.output
+    pdf = next(out_dir.glob("*.pdf"))
+    text = flat(" ".join(pages_text(pdf)))
+    assert "943 476 5919" in text and "Ada Example" in text and "Addy" not in text
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda b: b["entry"][0]["resource"].update(birthDate="1941-13-02"),
+     "bundle.json: Patient/p1.birthDate: not a date"),
+    (lambda b: b["entry"][0]["resource"].update(birthDate="1941"),
+     "bundle.json: Patient/p1.birthDate (date_of_birth): '1941' is not a date written YYYY-MM-DD"),
+    (lambda b: b["entry"][0]["resource"].update(identifier=[]),
+     "bundle.json: Patient/p1.identifier: no identifier typed MR (HL7 v2 table 0203)"),
+    (lambda b: b["entry"][0]["resource"].update(deceasedBoolean=True),
+     "bundle.json: Patient/p1.deceasedBoolean: recorded as deceased: no document made"),
+    (lambda b: b["entry"][0]["resource"]["name"][0].pop("family"),
+     "bundle.json: Patient/p1.name[0].family (family_name): missing"),
+    (lambda b: b["entry"][2]["resource"]["code"]["coding"][0].update(code="99999"),
+     "bundle.json: Procedure/proc1.code (http://www.ama-assn.org/go/cpt|99999): no code docgen's "
+     "fhir/codes.yaml knows as vertebroplasty or kyphoplasty"),
+    (lambda b: b["entry"][2]["resource"]["bodySite"][1]["coding"][0].update(code="80146002"),
+     "bundle.json: Procedure/proc1.bodySite[1]: http://snomed.info/sct|80146002: not one vertebra"),
+    (lambda b: b["entry"][2]["resource"].update(bodySite=[]),
+     "bundle.json: Procedure/proc1.bodySite (levels): missing (vertebrae such as T12;L1)"),
+    (lambda b: b["entry"][2]["resource"].update(performer=[]),
+     "bundle.json: Procedure/proc1.performer (clinician): missing"),
+    (lambda b: b["entry"].append({"resource": fb.procedure("proc9", cpt="22513")}),
+     "bundle.json: Procedure/proc1, Procedure/proc9: two candidate procedures for this patient"),
+    (lambda b: b["entry"].pop(2),
+     "bundle.json: Patient/p1: Procedure or ServiceRequest: none for this patient"),
+])
+def test_refusals_name_file_resource_and_element(run, write, out_dir, change, expected):
+    data = fb.one_patient()
+    change(data)
+    result = run("consent", "--fhir", write(data), "-o", out_dir)
+    assert result.exit_code == 1, result.output
+    assert expected in result.output
+    assert "Ada" not in result.output  # never a patient's name on the terminal
+    assert not out_dir.exists() or not list(out_dir.glob("*.pdf"))
+
+
+def test_a_fhir_element_and_a_csv_cell_are_refused_with_the_same_reason(run, write, tmp_path):
+    """levels 'S1' written as bodySite text, and as a CSV cell: one reason, docgen's own."""
+    data = fb.one_patient()
+    data["entry"][2]["resource"]["bodySite"] = [{"text": "S1"}]
+    fhir = run("batch", write(data), "--document", "consent", "-o", tmp_path / "f", "--jobs", "1")
+    rows = tmp_path / "list.csv"
+    row = {**BASE_PATIENT, "levels": "S1"}
+    with rows.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(row))
+        writer.writeheader()
+        writer.writerow(row)
+    table = run("batch", rows, "--document", "consent", "-o", tmp_path / "c", "--jobs", "1")
+    assert fhir.exit_code == table.exit_code == 1
+    (from_fhir,), (from_csv,) = _errors(tmp_path / "f"), _errors(tmp_path / "c")
+    assert from_fhir["field"] == "Procedure/proc1.bodySite (levels)"
+    assert from_csv["field"] == "levels"
+    assert from_fhir["reason"] == from_csv["reason"] == "'S1' not a vertebra (C1-C7, T1-T12, L1-L5)"
+
+
+def test_batch_bundle_refuses_only_the_bad_patient(run, write, out_dir):
+    data = fb.bundle(fb.patient(), fb.practitioner(), fb.procedure(cpt="22513"),
+                  fb.patient("p2", mrn="FH-0002", given=("Bea",)), fb.procedure("proc2", "p2", cpt="22511"),
+                  fb.procedure("proc3", "p2", cpt="22514"),
+                  fb.patient("p3", mrn="FH-0003", birth="1941-02-30"), fb.procedure("proc4", "p3"),
+                  fb.patient("p4", mrn="FH-0004", language="es"), fb.procedure("proc5", "p4", date="2026-11-21"),
+                  kind="searchset")
+    result = run("batch", write(data), "--document", "aftercare", "-o", out_dir, "--jobs", "1")
+    assert result.exit_code == 1
+    assert "2 written" in result.output and "2 refused" in result.output
+    assert sorted(p.name for p in out_dir.glob("*.pdf")) == [
+        "FH-0001_aftercare_kyphoplasty.pdf", "FH-0004_aftercare_vertebroplasty.pdf"]
+    errors = {e["mrn"]: e for e in _errors(out_dir)}
+    assert "two candidate procedures" in errors["FH-0002"]["reason"]
+    assert errors["FH-0003"]["field"] == "Patient/p3.birthDate"
+    assert errors["FH-0003"]["reason"] == "not a date"
+    spanish = flat(" ".join(pages_text(out_dir / "FH-0004_aftercare_vertebroplasty.pdf")))
+    assert "21 de noviembre de 2026" in spanish
+
+
+def test_batch_refuses_columns_options_for_a_bundle(run, write, out_dir):
+    result = run("batch", write(fb.one_patient()), "--document", "consent", "-o", out_dir,
+                 "--set", "procedure=kyphoplasty")
+    assert result.exit_code == 2
+    assert "--columns and --set apply to CSV and .xlsx lists, not to a FHIR Bundle" in result.output
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b"{not json", "not valid JSON"),
+    (json.dumps({"resourceType": "Patient", "id": "p1"}).encode(), "not a FHIR Bundle (resourceType: Patient)"),
+    (json.dumps({"resourceType": "Bundle", "type": "document", "entry": []}).encode(),
+     "Bundle.type: 'document' is not one docgen reads"),
+    (b"[" * 100 + b"]" * 100, "nested more than 64 levels deep"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested more than 64 levels deep"),
+    ("\xff".encode("latin-1"), "not UTF-8 text"),
+])
+def test_unusable_files_exit_2_with_one_line(run, tmp_path, out_dir, content, expected):
+    path = tmp_path / "bundle.json"
+    path.write_bytes(content)
+    result = run("consent", "--fhir", path, "-o", out_dir)
+    assert result.exit_code == 2
+    assert expected in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_bundle_larger_than_the_limit_is_refused_before_it_is_read(run, write, out_dir, monkeypatch):
+    monkeypatch.setattr(bundle_module, "MAX_BYTES", 100)
+    result = run("consent", "--fhir", write(fb.one_patient()), "-o", out_dir)
+    assert result.exit_code == 2
+    assert "more than the 100 a Bundle may have" in result.output
+
+
+def test_one_document_needs_exactly_one_patient_and_one_input(run, write, patient, out_dir):
+    two = fb.bundle(patient_resource := patient_resource_factory("p1"), patient_resource_factory("p2"))
+    assert patient_resource["id"] == "p1"
+    result = run("consent", "--fhir", write(two), "-o", out_dir)
+    assert result.exit_code == 2 and "holds 2 patients" in result.output
+    result = run("consent", patient(), "--fhir", write(two), "-o", out_dir)
+    assert result.exit_code == 2 and "give either PATIENT" in result.output
+
+
+def patient_resource_factory(pid):
+    return fb.patient(pid, mrn=f"FH-{pid}")
