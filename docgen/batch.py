@@ -156,7 +156,8 @@ class Batch:
         if table is None:
             from . import fhir  # only FHIR users pay for the FHIR models
 
-            patients = fhir.read_bundle(input_path, risks=options.risks, site=generator.site)
+            patients = fhir.read_bundle(input_path, risks=options.risks, site=generator.site,
+                                        allow_draft=options.allow_draft)
             if not patients:
                 raise InputFileError(f"{input_path}: the Bundle holds no Patient")
         folder = output.prepare_folder(out_dir)

@@ -87,6 +87,7 @@ def run(
     today = clock.today(site.timezone if site else clock.DEFAULT_ZONE, today)
 
     catalogue = _catalogue(report, risks, today)
+    _fhir_codes(report, risks, today)
     _templates(report, templates, today)
     languages = catalogue.languages if catalogue else (SOURCE_LANGUAGE,)
     _translations(report, templates, languages, today)
@@ -122,6 +123,24 @@ def _catalogue(report: Report, risks: Path, today: date) -> Catalogue | None:
     for control in (*catalogue.controls, *catalogue.translation_controls.values()):
         _control(report, control, today)
     return catalogue
+
+
+def _fhir_codes(report: Report, risks: Path, today: date) -> None:
+    """The FHIR code mapping, if the risks folder has one (only FHIR input needs it)."""
+    from .fhir.codes import CODES_FILE, load_codes
+
+    if not (risks / CODES_FILE).exists():
+        report.lines.append(f"note: no {CODES_FILE} in {risks}: FHIR input cannot be read")
+        return
+    try:
+        codes = load_codes(risks)
+    except DocgenError as exc:
+        report.error(exc)
+        return
+    if codes.control is not None:
+        _control(report, codes.control, today)
+    count = sum(len(c) for words in codes.table.values() for c in words.values())
+    report.lines.append(f"{CODES_FILE}: {count} codes, each with its source")
 
 
 def _site(report: Report, templates: Path) -> Site | None:

@@ -266,3 +266,34 @@ def test_one_document_needs_exactly_one_patient_and_one_input(run, write, patien
 
 def patient_resource_factory(pid):
     return fb.patient(pid, mrn=f"FH-{pid}")
+
+
+def _risks_copy(tmp_path, change):
+    risks = tmp_path / "risks"
+    shutil.copytree(resources.default_risks(), risks)
+    codes_file = risks / "fhir" / "codes.yaml"
+    codes = yaml.safe_load(codes_file.read_text(encoding="utf-8"))
+    change(codes)
+    codes_file.write_text(yaml.safe_dump(codes, allow_unicode=True), encoding="utf-8")
+    return risks
+
+
+def test_a_draft_code_mapping_is_refused_like_other_content(run, write, out_dir, tmp_path):
+    risks = _risks_copy(tmp_path, lambda c: c.update(status="draft"))
+    result = run("consent", "--fhir", write(fb.one_patient()), "-o", out_dir, "--risks", risks)
+    assert result.exit_code == 1
+    assert "fhir/codes.yaml is draft: content not approved for patients" in result.output
+    result = run("consent", "--fhir", write(fb.one_patient()), "-o", out_dir, "--risks", risks, "--allow-draft")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_code_without_a_source_is_refused_by_check_and_by_use(run, write, out_dir, tmp_path):
+    def unsourced(codes):
+        codes["procedures"]["kyphoplasty"]["snomed"] = [{"code": "429616001", "display": "kyphoplasty?"}]
+
+    risks = _risks_copy(tmp_path, unsourced)
+    expected = "fhir/codes.yaml: procedures.kyphoplasty.snomed[0]: source: expected a source id listed under sources"
+    result = run("check", "--risks", risks)
+    assert result.exit_code == 1 and expected in result.output
+    result = run("consent", "--fhir", write(fb.one_patient()), "-o", out_dir, "--risks", risks)
+    assert result.exit_code == 2 and expected in result.output

@@ -13,20 +13,26 @@ every resource docgen reads or writes); codes mean what risks/fhir/codes.yaml sa
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from ..settings import Site
 from .bundle import load_bundle
-from .codes import Codes, load_codes
+from .codes import Codes, approved_codes, load_codes
 from .document import document_reference
 from .filing import Filer
 from .mapping import PatientRecord, patient_records
 
-__all__ = ["Codes", "Filer", "PatientRecord", "document_reference", "load_codes", "read_bundle"]
+__all__ = ["Codes", "Filer", "PatientRecord", "approved_codes", "document_reference", "load_codes",
+           "read_bundle"]
 
 
 def read_bundle(data: bytes | Path, *, risks: Path, site: Site, source: str | None = None,
-                codes: Codes | None = None) -> list[PatientRecord]:
-    """Every Patient of a Bundle as a docgen record or its refusal, in file order."""
+                allow_draft: bool = False, codes: Codes | None = None) -> list[PatientRecord]:
+    """Every Patient of a Bundle as a docgen record or its refusal, in file order.
+
+    The code mapping must be approved content (as the catalogue must), unless ``allow_draft``.
+    """
+    codes = codes or approved_codes(risks, allow_draft, date.today())
     bundle = load_bundle(data, source)
-    return patient_records(bundle, codes or load_codes(risks), site.fhir.get("mrn_system"))
+    return patient_records(bundle, codes, site.fhir.get("mrn_system"))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ..control import Control, parse_control
-from ..errors import CatalogueError, one_line
+from ..errors import CatalogueError, ContentControlError, one_line
 from ..records import DOCUMENTS, PROCEDURES, VERTEBRAE
 
 CODES_FILE = Path("fhir") / "codes.yaml"
@@ -51,6 +52,16 @@ class Codes:
     def counts(self, element: str, value: str | None) -> bool:
         """Whether a status counts; an absent status counts (the safe reading for a safety rule)."""
         return value is None or value in self.counted_status.get(element, frozenset({value}))
+
+
+def approved_codes(risks: Path, allow_draft: bool, today: date) -> Codes:
+    """The mapping, refused like any other content when it is draft, retired or past review."""
+    codes = load_codes(risks)
+    reason = codes.control.unfit_reason(today) if codes.control else None
+    if reason and not allow_draft:
+        raise ContentControlError(f"{reason}: content not approved for patients; use --allow-draft "
+                                  "to print it marked DRAFT - NOT FOR CLINICAL USE")
+    return codes
 
 
 def load_codes(risks: Path) -> Codes:

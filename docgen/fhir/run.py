@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from .. import output
@@ -11,7 +11,7 @@ from ..errors import InputFileError, RecordError
 from ..generate import Generator, Options
 from ..records import read_record_file
 from . import read_bundle
-from .codes import load_codes
+from .codes import approved_codes
 from .filing import Filer
 
 
@@ -33,7 +33,8 @@ def filer(generator: Generator, options: FhirOptions, when: datetime) -> Filer |
     if not options.wanted:
         return None
     try:
-        return Filer(generator.site, load_codes(generator.options.risks), when,
+        codes = approved_codes(generator.options.risks, generator.options.allow_draft, date.today())
+        return Filer(generator.site, codes, when,
                      force=generator.options.force, server=options.server, pdf_url=options.pdf_url)
     except ValueError as exc:
         raise InputFileError(str(exc)) from None
@@ -46,7 +47,8 @@ def one_document(document: str, out_dir: Path, options: Options, fhir: FhirOptio
     filing = filer(generator, fhir, when)
     patient = None
     if bundle_file is not None:
-        patients = read_bundle(bundle_file, risks=options.risks, site=generator.site)
+        patients = read_bundle(bundle_file, risks=options.risks, site=generator.site,
+                               allow_draft=options.allow_draft)
         if len(patients) != 1:
             raise InputFileError(f"{bundle_file}: holds {len(patients)} patients; one document is made "
                                  "for exactly one (use docgen batch for a list)")
