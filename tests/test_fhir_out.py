@@ -92,7 +92,7 @@ def test_aftercare_type_and_a_linked_pdf(run, bundle_file, out_dir):
     attachment = resource["content"][0]["attachment"]
     assert "data" not in attachment
     assert attachment["url"] == "https://docs.example.org/pdf/FH-0001_aftercare_vertebroplasty.pdf"
-    assert resource["type"]["coding"][0]["code"] == "69730-0"
+    assert resource["type"]["coding"][0]["code"] == "8653-8"
 
 
 def test_a_yaml_record_names_its_patient_by_mrn(run, patient, out_dir):
