@@ -241,7 +241,7 @@ class Batch:
                 on_result(result)
 
             try:
-                for number, planned in self._plans(claimed):
+                for planned in self._plans(claimed):
                     if planned is None:
                         continue
                     pending.append(submit(planned) if isinstance(planned, Case) else planned)
@@ -299,23 +299,23 @@ class Batch:
         return self._claim(number, case, claimed, Problem(source, self.columns.label("mrn"), "", number))
 
     def _plans(self, claimed: dict[str, int]):
-        """(row, what to do with it) for every row of the list, or every Patient of the Bundle."""
+        """What to do with every row of the list, or every Patient of the Bundle, in order."""
         if self.patients is None:
             for number, cells in self.table.rows():
-                yield number, self._plan(number, cells, claimed)
+                yield self._plan(number, cells, claimed)
             return
         for number, patient in enumerate(self.patients, start=1):
             mrn = patient.record.get("mrn", "")
             if patient.problems:
-                yield number, _refused(number, mrn, self.document, patient.problems)
+                yield _refused(number, mrn, self.document, patient.problems)
                 continue
             try:
                 case = self.generator.case(patient.record, source=patient.source, row=number)
             except RecordError as exc:
-                yield number, _refused(number, mrn, self.document, [patient.relabel(p) for p in exc.problems])
+                yield _refused(number, mrn, self.document, [patient.relabel(p) for p in exc.problems])
                 continue
             where = Problem(patient.source, patient.element("mrn"), "")
-            yield number, self._claim(number, case, claimed, where)
+            yield self._claim(number, case, claimed, where)
 
     def _claim(self, number: int, case: Case, claimed: dict[str, int],
                where: Problem) -> Case | RowResult:

@@ -6,10 +6,10 @@ import csv
 import json
 import shutil
 
+import fhir_bundles as fb
 import pytest
 import yaml
 from conftest import BASE_PATIENT, flat, pages_text
-import fhir_bundles as fb
 
 from docgen import resources
 from docgen.fhir import bundle as bundle_module
@@ -140,7 +140,8 @@ def test_official_name_mrn_of_the_site_system(run, write, out_dir, tmp_path):
     assert result.exit_code == 1
     assert ("bundle.json: Patient/p1.identifier: no identifier with the site's system "
             "https://nhs.example/Id/number") in result.output
-    data["entry"][0]["resource"]["identifier"].append({"system": "https://nhs.example/Id/number", "value": "943 476 5919"})
+    data["entry"][0]["resource"]["identifier"].append(
+        {"system": "https://nhs.example/Id/number", "value": "943 476 5919"})
     data["entry"][0]["resource"]["name"].insert(0, {"use": "usual", "given": ["Addy"]})
     result = run("consent", "--fhir", write(data), "-o", out_dir, "--templates", templates)
     assert result.exit_code == 0, result.output

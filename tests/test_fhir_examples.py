@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import flat, pages_text
 
-from docgen import fhir
+from docgen import fhir, resources
 from docgen.settings import load_site
-from docgen import resources
 
 EXAMPLES = Path(__file__).parent / "data" / "fhir" / "hl7-r4-examples"
 

@@ -151,8 +151,10 @@ def _raw_mrn(raw: dict[str, Any], mrn_system: str | None) -> str:
     for identifier in raw.get("identifier") or []:
         if not isinstance(identifier, dict) or not isinstance(identifier.get("value"), str):
             continue
-        coding = ((identifier.get("type") or {}).get("coding") or []) if isinstance(identifier.get("type"), dict) else []
-        typed_mr = any(isinstance(c, dict) and c.get("system") == V2_0203 and c.get("code") == "MR" for c in coding)
+        kind = identifier.get("type")
+        coding = (kind.get("coding") or []) if isinstance(kind, dict) else []
+        typed_mr = any(isinstance(c, dict) and c.get("system") == V2_0203 and c.get("code") == "MR"
+                       for c in coding)
         if (identifier.get("system") == mrn_system) if mrn_system else typed_mr:
             return identifier["value"]
     return ""
