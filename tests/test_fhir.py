@@ -70,6 +70,8 @@ def test_copd_with_three_levels_is_refused_by_the_same_safety_rule_as_yaml(run, 
                     "-o", out_dir)
     assert from_fhir.exit_code == from_yaml.exit_code == 1
     assert "refused by safety rule" in from_fhir.output
+    # The rule's fields are named as the FHIR elements they came from.
+    assert "Procedure/proc1.bodySite (levels)" in from_fhir.output.split("refused by safety rule")[0]
     assert from_fhir.output.split("refused by safety rule")[1] == from_yaml.output.split(
         "refused by safety rule")[1]
     assert not list(out_dir.glob("*.pdf"))
@@ -298,3 +300,14 @@ def test_a_code_without_a_source_is_refused_by_check_and_by_use(run, write, out_
     assert result.exit_code == 1 and expected in result.output
     result = run("consent", "--fhir", write(fb.one_patient()), "-o", out_dir, "--risks", risks)
     assert result.exit_code == 2 and expected in result.output
+
+
+@pytest.mark.parametrize("document", ["consent", "aftercare"])
+def test_the_shipped_example_bundle_is_the_shipped_example_patient(run, tmp_path, document):
+    """examples/patient-bundle.json is the FHIR twin of examples/patient.yaml: same bytes."""
+    examples = resources.examples()
+    assert run(document, examples / "patient.yaml", "-o", tmp_path / "yaml").exit_code == 0
+    result = run(document, "--fhir", examples / "patient-bundle.json", "-o", tmp_path / "fhir")
+    assert result.exit_code == 0, result.output
+    name = f"EX-100234_{document}_kyphoplasty.pdf"
+    assert (tmp_path / "fhir" / name).read_bytes() == (tmp_path / "yaml" / name).read_bytes()

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from .. import output
-from ..errors import InputFileError, RecordError
+from ..errors import InputFileError, RecordError, SafetyRefusal
 from ..generate import Generator, Options
 from ..records import read_record_file
 from . import read_bundle
@@ -61,7 +61,12 @@ def one_document(document: str, out_dir: Path, options: Options, fhir: FhirOptio
             raise RecordError([patient.relabel(p) for p in exc.problems]) from None
     else:
         case = generator.case(read_record_file(record_file), source=str(record_file))
-    built = generator.build(case)
+    try:
+        built = generator.build(case)
+    except SafetyRefusal as exc:
+        if patient is None:
+            raise
+        raise SafetyRefusal([patient.relabel(p) for p in exc.problems]) from None
     path = generator.write(built, output.prepare_folder(out_dir))
     failure = None
     if filing is not None:
