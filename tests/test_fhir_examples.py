@@ -9,7 +9,7 @@ import pytest
 from conftest import flat, pages_text
 
 from docgen import fhir, resources
-from docgen.settings import load_site
+from docgen.content.settings import load_site
 
 EXAMPLES = Path(__file__).parent / "data" / "fhir" / "hl7-r4-examples"
 

@@ -15,8 +15,8 @@ from conftest import flat, pages_text
 from fhir.resources.R4B.documentreference import DocumentReference
 
 from docgen import resources
+from docgen.content.settings import load_site
 from docgen.fhir import document_reference, load_codes
-from docgen.settings import load_site
 
 PDF_NAME = "FH-0001_consent_vertebroplasty.pdf"
 DOCREF_NAME = "FH-0001_consent_vertebroplasty.documentreference.json"

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from ..settings import Site
+from ..content.settings import Site
 from .bundle import load_bundle
 from .codes import Codes, approved_codes, load_codes
 from .document import document_reference

@@ -10,9 +10,9 @@ from typing import Any
 
 import yaml
 
-from ..control import Control, parse_control
+from ..content.control import Control, parse_control
 from ..errors import CatalogueError, ContentControlError, one_line
-from ..records import DOCUMENTS, PROCEDURES, VERTEBRAE
+from ..input.records import DOCUMENTS, PROCEDURES, VERTEBRAE
 
 CODES_FILE = Path("fhir") / "codes.yaml"
 CATEGORIES = ("procedures", "levels", "indications", "comorbidities")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import output
-from ..settings import Site
+from ..content.settings import Site
 from .codes import Codes
 
 SUFFIX = ".documentreference.json"

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ..content.settings import Site
 from ..errors import DocgenError, one_line
-from ..settings import Site
 from . import document as docref
 from . import send
 from .codes import Codes

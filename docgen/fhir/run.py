@@ -9,7 +9,7 @@ from pathlib import Path
 from .. import output
 from ..errors import InputFileError, RecordError, SafetyRefusal
 from ..generate import Generator, Options
-from ..records import read_record_file
+from ..input.records import read_record_file
 from . import read_bundle
 from .codes import approved_codes
 from .filing import Filer
@@ -66,7 +66,7 @@ def one_document(document: str, out_dir: Path, options: Options, fhir: FhirOptio
     except SafetyRefusal as exc:
         if patient is None:
             raise
-        raise SafetyRefusal([patient.relabel(p) for p in exc.problems]) from None
+        raise SafetyRefusal([patient.relabel(p) for p in exc.refusals]) from None
     path = generator.write(built, output.prepare_folder(out_dir))
     failure = None
     if filing is not None:
