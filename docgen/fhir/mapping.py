@@ -187,8 +187,6 @@ def _procedure_fields(out: PatientRecord, bundle: Bundle, requests: list[Resourc
     done_for = {bundle.resolve(ref.reference) for r, _ in candidates if r.kind == "Procedure"
                 for ref in (r.model.basedOn or [])}
     candidates = [(r, w) for r, w in candidates if r not in done_for]
-    for resource, _word in candidates:
-        _report(out, resource)
     for resource in requests:
         if resource.model is None:
             _report(out, resource)
