@@ -156,7 +156,7 @@ def test_official_name_mrn_of_the_site_system(run, write, out_dir, tmp_path):
     (lambda b: b["entry"][0]["resource"].update(birthDate="1941-13-02"),
      "bundle.json: Patient/p1.birthDate: not a date"),
     (lambda b: b["entry"][0]["resource"].update(birthDate="1941"),
-     "bundle.json: Patient/p1.birthDate (date_of_birth): '1941' is not a date written YYYY-MM-DD"),
+     "bundle.json: Patient/p1.birthDate (date_of_birth): is not a date written YYYY-MM-DD"),
     (lambda b: b["entry"][0]["resource"].update(identifier=[]),
      "bundle.json: Patient/p1.identifier: no identifier typed MR (HL7 v2 table 0203)"),
     (lambda b: b["entry"][0]["resource"].update(deceasedBoolean=True),
@@ -203,7 +203,9 @@ def test_a_fhir_element_and_a_csv_cell_are_refused_with_the_same_reason(run, wri
     (from_fhir,), (from_csv,) = _errors(tmp_path / "f"), _errors(tmp_path / "c")
     assert from_fhir["field"] == "Procedure/proc1.bodySite (levels)"
     assert from_csv["field"] == "levels"
-    assert from_fhir["reason"] == from_csv["reason"] == "'S1' not a vertebra (C1-C7, T1-T12, L1-L5)"
+    assert from_fhir["reason"] == from_csv["reason"] == "item 1 not a vertebra (C1-C7, T1-T12, L1-L5) (found 'S1')"
+    # On the terminal, the same reason without the value (it may be patient data).
+    assert "Procedure/proc1.bodySite (levels): item 1 not a vertebra (C1-C7, T1-T12, L1-L5)\n" in fhir.output
 
 
 def test_batch_bundle_refuses_only_the_bad_patient(run, write, out_dir):

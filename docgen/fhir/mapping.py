@@ -36,7 +36,7 @@ class PatientRecord:
         """docgen's own reason for a field, placed on the FHIR element that carried it."""
         fields = [f.strip() for f in problem.field.split(",") if f.strip()]
         where = ", ".join(self.element(f) for f in fields) or self.label
-        return Problem(self.source, where, problem.reason)
+        return Problem(self.source, where, problem.reason, value=problem.value)
 
     def problem(self, element: str, reason: str) -> None:
         self.problems.append(Problem(self.source, element, reason))
