@@ -157,7 +157,7 @@ class Batch:
             from . import fhir  # only FHIR users pay for the FHIR models
 
             patients = fhir.read_bundle(input_path, risks=options.risks, site=generator.site,
-                                        allow_draft=options.allow_draft)
+                                        allow_draft=options.allow_draft, today=generator.today)
             if not patients:
                 raise InputFileError(f"{input_path}: the Bundle holds no Patient")
         folder = output.prepare_folder(out_dir)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from .. import clock
 from ..content.settings import Site
 from .bundle import load_bundle
 from .codes import Codes, approved_codes, load_codes
@@ -28,11 +29,12 @@ __all__ = ["Codes", "Filer", "PatientRecord", "approved_codes", "document_refere
 
 
 def read_bundle(data: bytes | Path, *, risks: Path, site: Site, source: str | None = None,
-                allow_draft: bool = False, codes: Codes | None = None) -> list[PatientRecord]:
+                allow_draft: bool = False, codes: Codes | None = None,
+                today: date | None = None) -> list[PatientRecord]:
     """Every Patient of a Bundle as a docgen record or its refusal, in file order.
 
     The code mapping must be approved content (as the catalogue must), unless ``allow_draft``.
     """
-    codes = codes or approved_codes(risks, allow_draft, date.today())
+    codes = codes or approved_codes(risks, allow_draft, clock.today(site.timezone, today))
     bundle = load_bundle(data, source)
     return patient_records(bundle, codes, site.fhir.get("mrn_system"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from .. import output
@@ -33,7 +33,7 @@ def filer(generator: Generator, options: FhirOptions, when: datetime) -> Filer |
     if not options.wanted:
         return None
     try:
-        codes = approved_codes(generator.options.risks, generator.options.allow_draft, date.today())
+        codes = approved_codes(generator.options.risks, generator.options.allow_draft, generator.today)
         return Filer(generator.site, codes, when,
                      force=generator.options.force, server=options.server, pdf_url=options.pdf_url)
     except ValueError as exc:
@@ -48,7 +48,7 @@ def one_document(document: str, out_dir: Path, options: Options, fhir: FhirOptio
     patient = None
     if bundle_file is not None:
         patients = read_bundle(bundle_file, risks=options.risks, site=generator.site,
-                               allow_draft=options.allow_draft)
+                               allow_draft=options.allow_draft, today=generator.today)
         if len(patients) != 1:
             raise InputFileError(f"{bundle_file}: holds {len(patients)} patients; one document is made "
                                  "for exactly one (use docgen batch for a list)")
