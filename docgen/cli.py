@@ -68,7 +68,11 @@ def _single(document: str, patient: Path, out_dir: Path, content: dict, force: b
             override: str | None, large_print: bool, allow_draft: bool) -> None:
     options = Options(force=force, override=override, large_print=large_print,
                       allow_draft=allow_draft, **content)
-    path = generate(document, patient, out_dir, options)
+    from . import register  # SQLAlchemy: only for the commands that issue documents
+
+    book = register.Register()  # opened first: a document is never issued unrecorded
+    path = generate(document, patient, out_dir, options, on_written=lambda built: book.record(
+        register.issued_from_built(built), user=register.login_name(), origin="cli"))
     click.echo(str(path))
 
 
@@ -143,6 +147,10 @@ def batch(input_path, document, out_dir, merge, duplex, jobs, force, column_map,
     2 the list cannot be read or lacks a required column; 130 interrupted.
     """
     options = Options(force=force, large_print=large_print, allow_draft=allow_draft, **content)
+    from . import register  # SQLAlchemy: only for the commands that issue documents
+
+    book = register.Register()
+    user = register.login_name()
     job = Batch.open(input_path, document, out_dir, options, column_map=column_map,
                      settings=settings, merge=merge, duplex=duplex, jobs=jobs)
     for warning in job.columns.warnings:
@@ -157,6 +165,8 @@ def batch(input_path, document, out_dir, merge, duplex, jobs, force, column_map,
         if result.status == "refused":
             for problem in result.problems:
                 click.echo(str(problem), err=True)
+        elif result.status == "written":
+            book.record(register.issued_from_row(result), user=user, origin="batch")
         if bar is not None:
             bar.update(result.row - done)
         done = result.row
@@ -169,6 +179,34 @@ def batch(input_path, document, out_dir, merge, duplex, jobs, force, column_map,
     click.echo(f"docgen batch: {summary}; manifest: {summary.manifest}"
                + (f"; print file: {summary.merged}" if summary.merged else ""))
     raise click.exceptions.Exit(summary.exit_code)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; the default is this machine only (put a proxy in front).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), metavar="N",
+              help="Worker processes (default: the number of CPUs).")
+@content_options
+def serve(host, port, workers, content):
+    """Start the web pages: one patient's form, patient lists, the catalogue and the register.
+
+    \b
+    Settings come from environment variables (see the README): DOCGEN_DATABASE_URL,
+    DOCGEN_DATA, DOCGEN_USER_HEADER, DOCGEN_MAX_UPLOAD_MB, DOCGEN_MAX_ROWS,
+    DOCGEN_RETENTION_MINUTES.
+
+    \b
+    Example:
+      docgen serve --port 8000 --workers 2
+    """
+    import os
+
+    from .web import create_app  # Flask and gunicorn: only for this command
+    from .web.server import serve as run_server
+
+    app = create_app(**content)
+    run_server(app, host, port, workers or os.cpu_count() or 1, click.echo)
 
 
 @main.command(name="check")
