@@ -35,7 +35,7 @@ def server(tmp_path_factory):
     env = {**os.environ, "DOCGEN_DATA": str(data), "DOCGEN_MAX_UPLOAD_MB": "1"}
     env.pop("DOCGEN_DATABASE_URL", None)
     docgen = Path(sys.executable).with_name("docgen")
-    process = subprocess.Popen([str(docgen), "serve", "--port", str(port), "--workers", "2"], env=env,
+    process = subprocess.Popen([str(docgen), "serve", "--port", str(port), "--workers", "2"], env=env,  # noqa: S603
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         line = process.stdout.readline()

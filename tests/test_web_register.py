@@ -41,19 +41,22 @@ def postgres_server():
     data.mkdir()
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
         as_user = ["runuser", "-u", "postgres", "--"]
-        os.chmod(base, 0o755)
+        os.chmod(base, 0o755)  # noqa: S103 - the postgres user must reach its data folder inside
         shutil.chown(data, "postgres")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    run = lambda *args: subprocess.run([*as_user, *args], check=True, capture_output=True)  # noqa: E731
+    def run(*args):
+        return subprocess.run([*as_user, *args], check=True, capture_output=True)  # noqa: S603 - fixed programs
+
     run(initdb, "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")
     options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories= -c fsync=off"
     run(pg_ctl, "-D", str(data), "-l", str(data / "server.log"), "-o", options, "-w", "start")
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}"
     finally:
-        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], capture_output=True)
+        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"],  # noqa: S603
+                       capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
 
 
