@@ -372,3 +372,21 @@ def test_column_map_upload_errors_are_shown(client):
     response = upload(client, b"mrn,given_name\nX-1,Ann\n", "a.csv", mapping=yaml.safe_dump({"nmae": "X"}).encode())
     assert response.status_code == 422
     assert "columns.yaml: nmae: not a docgen field" in response.text
+
+
+def test_a_job_whose_process_died_is_reported_as_stopped(app, client, clock):
+    book = register_of(app)
+    job = book.new_job(user="anonymous", document="aftercare", list_name="l.csv", settings={"suffix": ".csv"})
+    book.update_job(job.id, status="running", total=10, done=3)
+    clock.now += timedelta(minutes=app.config["DOCGEN_RETENTION_MINUTES"] + 1)
+    client.get("/office/")
+    page = client.get(f"/office/jobs/{job.id}").text
+    assert "the job stopped without finishing; upload the list again" in page
+
+
+def test_content_is_checked_again_when_the_day_changes(app, clock):
+    library = app.extensions["docgen"]
+    first = library.generator("consent")
+    assert library.generator("consent") is first
+    clock.now += timedelta(days=1)
+    assert library.generator("consent") is not first

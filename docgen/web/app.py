@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from flask import Flask, current_app, g, render_template, request
@@ -32,11 +33,18 @@ class Library:
     register: Register
     clock: Clock
     generators: dict[str, Generator] = field(default_factory=dict)
+    built_on: dict[str, date] = field(default_factory=dict)
 
     def generator(self, document: str) -> Generator:
-        """The document's generator; a content-control refusal is raised again on every request."""
-        if document not in self.generators:
+        """The document's generator, made again each day: content passing its review date stops printing.
+
+        A content-control refusal (draft or out-of-review content) is raised again on every request.
+        """
+        today = self.clock().date()
+        if document not in self.generators or self.built_on.get(document) != today:
+            self.generators.pop(document, None)
             self.generators[document] = Generator(document, self.options)
+            self.built_on[document] = today
         return self.generators[document]
 
 
@@ -55,7 +63,7 @@ def create_app(overrides: dict | None = None, *, clock: Clock = utc_now,
     )
     for document in ("consent", "aftercare"):
         try:
-            shared.generators[document] = Generator(document, options)
+            shared.generator(document)
         except DocgenError:
             pass  # draft content: each request for it says why, the other pages still work
     CSRFProtect(app)

@@ -95,12 +95,17 @@ def start(job_id: str, folder: Path, database_url: str) -> None:
 def sweep(book: Register, root: Path, retention: timedelta) -> None:
     """Delete the files of jobs older than the retention time (results not downloaded included)."""
     cutoff = book.clock() - retention
-    for job in book.jobs_before(cutoff):
-        if job.status in ("queued", "running") and as_utc(job.updated_at) > cutoff:
+    for job in list(book.jobs_before(cutoff)):
+        working = job.status in ("queued", "running")
+        if working and as_utc(job.updated_at) > cutoff:
             continue  # still working: retention counts from its last sign of life
         shutil.rmtree(root / job.id, ignore_errors=True)
-        book.update_job(job.id, status="expired" if job.status != "failed" else "failed",
-                        files={name: False for name in job.file_map()})
+        if working:  # its process died (server restarted, out of memory): say so, not "finished"
+            book.update_job(job.id, status="failed", files={},
+                            message="the job stopped without finishing; upload the list again")
+        else:
+            book.update_job(job.id, status="expired" if job.status != "failed" else "failed",
+                            files={name: False for name in job.file_map()})
 
 
 # --- running a job (in its own process) ---------------------------------------------------

@@ -53,8 +53,9 @@ def upload():
     if document not in DOCUMENTS:
         errors["document"] = f"choose one of: {', '.join(DOCUMENTS)}"
     upload_file = request.files.get("list")
-    shown_as = secure_filename(upload_file.filename or "") if upload_file else ""
-    suffix = Path(shown_as).suffix.lower()
+    # The type from the name as sent; the name shown back made safe (it may be all non-ASCII).
+    suffix = Path(upload_file.filename or "").suffix.lower() if upload_file else ""
+    shown_as = (secure_filename(upload_file.filename or "") or f"list{suffix}") if upload_file else ""
     if not upload_file or not upload_file.filename:
         errors["list"] = "choose the patient list to upload (CSV or .xlsx)"
     elif suffix not in jobs.LIST_SUFFIXES:
@@ -152,6 +153,8 @@ def _columns_page(job, header, picked, values, form, message, status=200):
 @blueprint.route("/jobs/<job_id>")
 def job(job_id: str):
     job = _own_job(job_id)
+    if job.status == "uploaded":
+        return redirect(url_for("office.columns", job_id=job_id), code=303)
     return render_template("job.html", title="Patient list job", job=job, downloads=jobs.DOWNLOADS)
 
 
