@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+from babel import Locale, UnknownLocaleError
 from flask import Blueprint, g, render_template, request, send_file
 
 from .. import fonts, listing
@@ -22,6 +23,11 @@ LAID_OUT = ("mrn", "given_name", "family_name", "date_of_birth", "procedure", "l
             "comorbidities", "clinician", "procedure_date", "language", "large_print", "override")
 SPINE = (("Neck (cervical)", "C"), ("Chest (thoracic)", "T"), ("Lower back (lumbar)", "L"))
 OVERRIDE_HINT = "with a reason in the override field"
+LABELS = {"mrn": "MRN", "given_name": "Given name", "family_name": "Family name", "date_of_birth": "Date of birth",
+          "procedure": "Procedure", "levels": "Levels", "indication": "Indication",
+          "comorbidities": "Other health factors", "clinician": "Responsible clinician",
+          "procedure_date": "Date of the procedure", "language": "Language", "large_print": "Large print",
+          "override": "Override reason"}
 
 
 def raw_record(form) -> dict:
@@ -60,11 +66,19 @@ def _choices() -> dict:
         "procedures": [(p, catalogue.procedures[p]["name"]["en"]) for p in PROCEDURES],
         "indications": [(k, v["en"]) for k, v in catalogue.indications.items()],
         "comorbidity_choices": [(k, v["en"]) for k, v in catalogue.comorbidities.items()],
-        "languages": catalogue.languages,
+        "languages": [(code, _language_name(code)) for code in catalogue.languages],
+        "labels": LABELS,
         "spine": spine,
         "other_fields": [f for f in FIELDS if f not in LAID_OUT],
         "likelihood_words": lambda item: listing.likelihood_words(catalogue, item),
     }
+
+
+def _language_name(code: str) -> str:
+    try:
+        return f"{Locale.parse(code).get_display_name('en')} ({code})"
+    except (ValueError, UnknownLocaleError):
+        return code
 
 
 def _check(raw: dict, view: dict) -> Case | None:
