@@ -390,3 +390,22 @@ def test_content_is_checked_again_when_the_day_changes(app, clock):
     assert library.generator("consent") is first
     clock.now += timedelta(days=1)
     assert library.generator("consent") is not first
+
+
+def test_cli_batch_records_every_document_written(tmp_path):
+    from click.testing import CliRunner
+
+    listing = tmp_path / "list.csv"
+    listing.write_text("mrn,given_name,family_name,date_of_birth,levels\nB-1,Ann,Smith,1950-01-01,L1\n"
+                       "B-2,Bob,Jones,1950-13-01,L1\nB-3,Cy,Brown,1950-01-01,L2\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["batch", str(listing), "--document", "aftercare", "--jobs", "1",
+                                       "--set", "procedure=vertebroplasty", "--set", "procedure_date=2026-11-20",
+                                       "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1  # one row refused
+    recorded = {d.mrn: d for d in Register().search()}
+    assert set(recorded) == {"B-1", "B-3"}
+    manifest = {line["mrn"]: line for line in csv.DictReader(
+        (tmp_path / "out" / "manifest.csv").open(encoding="utf-8-sig"))}
+    for mrn, entry in recorded.items():
+        assert entry.origin == "batch"
+        assert (entry.document_id, entry.sha256) == (manifest[mrn]["document_id"], manifest[mrn]["sha256"])

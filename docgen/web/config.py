@@ -17,6 +17,8 @@ _SETTINGS = {
     "DOCGEN_MAX_ROWS": ("DOCGEN_MAX_ROWS", 5000, int),
     "DOCGEN_RETENTION_MINUTES": ("DOCGEN_RETENTION_MINUTES", 60.0, float),
     "DOCGEN_JOB_PROCESSES": ("DOCGEN_JOB_PROCESSES", 1, int),
+    # Behind a proxy that serves https: the session cookie is then never sent over plain http.
+    "SESSION_COOKIE_SECURE": ("DOCGEN_SECURE_COOKIES", False, lambda v: v.lower() in ("1", "yes", "true")),
 }
 
 
@@ -31,6 +33,7 @@ def settings(overrides: dict | None = None) -> dict:
         values["DOCGEN_DATA"] = register.data_folder()
     values["DOCGEN_DATA"] = Path(values["DOCGEN_DATA"])
     values.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    values.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)  # a form left open for a whole shift still posts
     values["MAX_CONTENT_LENGTH"] = int(values["DOCGEN_MAX_UPLOAD_MB"] * 1024 * 1024)
     values.setdefault("SECRET_KEY", os.environ.get("DOCGEN_SECRET_KEY") or _secret_key(values["DOCGEN_DATA"]))
     return values
