@@ -409,3 +409,22 @@ def test_cli_batch_records_every_document_written(tmp_path):
     for mrn, entry in recorded.items():
         assert entry.origin == "batch"
         assert (entry.document_id, entry.sha256) == (manifest[mrn]["document_id"], manifest[mrn]["sha256"])
+
+
+def test_two_clerks_run_jobs_at_once(make_app):
+    app = make_app(DOCGEN_USER_HEADER="X-Remote-User")
+    started = []
+    for clerk, rows in (("clerk.a", 3), ("clerk.b", 2)):
+        client = app.test_client()
+        client.environ_base["HTTP_X_REMOTE_USER"] = clerk
+        listing = "mrn,given_name,family_name,date_of_birth,levels\n" + "".join(
+            f"{clerk}-{i},Ann,Smith,1950-01-01,L1\n" for i in range(rows))
+        columns_url = upload(client, listing.encode(), f"{clerk}.csv").headers["Location"]
+        data = {"csrf_token": token(client, columns_url), "set-procedure": "vertebroplasty",
+                "set-procedure_date": "2026-11-20"}
+        started.append((client, client.post(columns_url, data=data).headers["Location"], rows))
+    for client, job_url, rows in started:  # both were started before either was waited for
+        wait_for(lambda c=client, u=job_url: c.get(u + "/status.json").json["status"] == "done")
+        assert client.get(job_url + "/status.json").json["written"] == rows
+    users = {d.user for d in register_of(app).search() if d.origin == "job"}
+    assert users == {"clerk.a", "clerk.b"}
