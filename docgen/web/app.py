@@ -11,7 +11,7 @@ from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from ..catalogue import Catalogue, load_catalogue
+from ..content.catalogue import Catalogue, load_catalogue
 from ..errors import DocgenError
 from ..generate import Generator, Options
 from ..register import Clock, Register, utc_now

@@ -7,11 +7,12 @@ import io
 from babel import Locale, UnknownLocaleError
 from flask import Blueprint, g, render_template, request, send_file
 
-from .. import fonts, listing
+from ..content import listing
+from ..content.tailoring import tailor
 from ..errors import DocgenError, RecordError, SafetyRefusal
-from ..records import DOCUMENTS, FIELDS, PROCEDURES, VERTEBRAE, Case, parse_case
+from ..input.records import DOCUMENTS, FIELDS, PROCEDURES, VERTEBRAE, Case, parse_case
+from ..layout import fonts
 from ..register import issued_from_built
-from ..tailoring import tailor
 from .app import library
 
 blueprint = Blueprint("clinician", __name__)
@@ -110,7 +111,7 @@ def _make(document: str, raw: dict, view: dict):
         built = generator.build(case)
     except SafetyRefusal as exc:
         _show_rules(generator.case(raw, source="form"), view)
-        view["messages"] = [p.reason.replace('with --override "REASON"', OVERRIDE_HINT) for p in exc.problems]
+        view["messages"] = [p.reason for p in exc.how(OVERRIDE_HINT)]
         view["refused"] = True
         return None
     except RecordError as exc:

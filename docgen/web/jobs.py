@@ -23,8 +23,8 @@ import yaml
 from ..batch import ERRORS, MANIFEST, REFUSED, WRITTEN, Batch, RowResult
 from ..errors import DocgenError, one_line
 from ..generate import Options
+from ..input.tables import open_table
 from ..register import Register, as_utc, issued_from_row
-from ..tables import open_table
 
 LIST_SUFFIXES = (".csv", ".xlsx")
 MERGED = "print.pdf"
@@ -126,10 +126,10 @@ def run(book: Register, job_id: str, folder: Path) -> None:
                            merge=folder / MERGED, duplex=chosen.get("duplex", False),
                            jobs=chosen.get("processes", 1))
         book.update_job(job_id, total=batch.total)
-        progress = _Progress(book, job_id, job.user)
+        progress = _Progress(book, job_id, job.user, documents)
         summary = batch.run(progress.add)
         progress.flush()
-        _package(folder, documents, summary.files)
+        _package(folder, documents, progress.files)
         files = {name: (folder / name).exists() for name in DOWNLOADS}
         book.update_job(job_id, status="done", files=files, message=str(summary))
     except DocgenError as exc:
@@ -160,16 +160,19 @@ def _package(folder: Path, documents: Path, files: list[Path]) -> None:
 class _Progress:
     """Rows as they settle: counts to the database every half second, each document into the register."""
 
-    def __init__(self, book: Register, job_id: str, user: str):
+    def __init__(self, book: Register, job_id: str, user: str, folder: Path):
         self.book, self.job_id, self.user = book, job_id, user
         self.done = self.written = self.refused = 0
         self.refusals: list[dict] = []
+        self.files: list[Path] = []  # the documents made, in list order
         self.last = 0.0
+        self.folder = folder
 
     def add(self, result: RowResult) -> None:
         self.done += 1
         if result.status == WRITTEN:
             self.written += 1
+            self.files.append(self.folder / result.file)
             self.book.record(issued_from_row(result), user=self.user, origin="job", job_id=self.job_id)
         elif result.status == REFUSED:
             self.refused += 1

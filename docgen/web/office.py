@@ -11,10 +11,10 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, send_file, url_for
 from werkzeug.utils import secure_filename
 
-from ..columns import BATCH_FIELDS, NOT_SETTABLE, load_column_map, parse_settings, resolve_columns
 from ..errors import DocgenError
-from ..records import DOCUMENTS, FIELDS, PROCEDURES
-from ..tables import open_table
+from ..input.columns import BATCH_FIELDS, NOT_SETTABLE, load_column_map, parse_settings, resolve_columns
+from ..input.records import DOCUMENTS, FIELDS, PROCEDURES
+from ..input.tables import open_table
 from . import jobs
 from .app import library
 

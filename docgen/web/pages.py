@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from .. import listing
-from ..records import PROCEDURES
+from ..content import listing
+from ..input.records import PROCEDURES
 from ..register import as_utc
 from .app import library
 

@@ -7,7 +7,7 @@ import ipaddress
 from gunicorn.app.base import BaseApplication
 
 from .. import resources
-from ..records import read_record_file
+from ..input.records import read_record_file
 
 
 class Server(BaseApplication):
