@@ -428,3 +428,25 @@ def test_two_clerks_run_jobs_at_once(make_app):
         assert client.get(job_url + "/status.json").json["written"] == rows
     users = {d.user for d in register_of(app).search() if d.origin == "job"}
     assert users == {"clerk.a", "clerk.b"}
+
+
+def test_draft_content_is_refused_on_the_page_as_on_the_command_line(tmp_path, clock, patient):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from docgen import resources
+
+    risks = tmp_path / "risks"
+    shutil.copytree(resources.default_risks(), risks)
+    bleeding = risks / "bleeding.yaml"
+    bleeding.write_text(bleeding.read_text(encoding="utf-8").replace("status: approved", "status: draft", 1),
+                        encoding="utf-8")
+    app = create_app({"DOCGEN_DATA": tmp_path / "data"}, clock=clock, risks=risks)
+    client = app.test_client()
+    response = post_form(client, "consent")
+    assert response.status_code == 422
+    assert "bleeding.yaml is draft: content not approved for patients" in response.text
+    assert register_of(app).search() == []
+    result = CliRunner().invoke(main, ["consent", str(patient()), "--risks", str(risks)])
+    assert result.exit_code == 1 and "bleeding.yaml is draft: content not approved for patients" in result.output
