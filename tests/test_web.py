@@ -450,3 +450,14 @@ def test_draft_content_is_refused_on_the_page_as_on_the_command_line(tmp_path, c
     assert register_of(app).search() == []
     result = CliRunner().invoke(main, ["consent", str(patient()), "--risks", str(risks)])
     assert result.exit_code == 1 and "bleeding.yaml is draft: content not approved for patients" in result.output
+
+
+def test_serve_says_whether_it_is_reachable_from_other_machines():
+    from click.testing import CliRunner
+
+    from docgen.web.server import is_loopback
+
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("10.1.2.3")  # noqa: S104 - the point of the test
+    result = CliRunner().invoke(main, ["serve", "--help"])
+    assert result.exit_code == 0 and "--workers N" in result.output and "127.0.0.1" in result.output
