@@ -119,8 +119,8 @@ def test_field_errors_are_the_libraries_own_beside_each_field(client, patient):
     response = post_form(client, "consent", **bad)
     assert response.status_code == 422
     errors = field_errors(response.text)
-    assert errors == {"mrn": "missing", "date_of_birth": "'1941-13-02' is not a real date",
-                      "levels": "'S1' not a vertebra (C1-C7, T1-T12, L1-L5)"}
+    assert errors == {"mrn": "missing", "date_of_birth": "is not a real date",
+                      "levels": "item 1 not a vertebra (C1-C7, T1-T12, L1-L5)"}
     assert 'aria-invalid="true"' in response.text and 'role="alert"' in response.text
     # The command line refuses the same record with the same reasons.
     from click.testing import CliRunner
@@ -296,8 +296,8 @@ def test_refused_rows_are_listed_with_their_reasons(client):
                                                                  "procedure_date": "2026-11-20"})
     page = client.get(job_url).text
     assert "2 row(s) refused" in page
-    assert "&#39;02/03/1941&#39; is not a date written YYYY-MM-DD" in page
-    assert "&#39;L9&#39; not a vertebra" in page
+    assert "<td>3</td><td>BAD-2</td><td>date_of_birth</td><td>is not a date written YYYY-MM-DD</td>" in page
+    assert "<td>4</td><td>BAD-3</td><td>levels</td><td>item 1 not a vertebra" in page
     errors = client.get(job_url + "/files/errors.csv").data.decode("utf-8-sig")
     assert "BAD-2" in errors and "BAD-3" in errors
 
@@ -314,7 +314,7 @@ def test_missing_column_is_refused_on_the_mapping_page(client):
 @pytest.mark.parametrize("content, name, message", [
     (b"mrn\n1\n", "list.txt", "list.txt: not a CSV or .xlsx file"),
     (bytes(range(256)) * 20, "list.csv", "list.csv: "),
-    (b"PK\x03\x04 not really a zip", "list.xlsx", "list.xlsx: is not a readable .xlsx file"),
+    (b"PK\x03\x04 not really a zip", "list.xlsx", "list.xlsx: "),
     (b"", "empty.csv", "empty.csv: "),
 ])
 def test_broken_uploads_are_a_message_not_a_500(client, content, name, message):
@@ -329,7 +329,7 @@ def test_zip_bomb_is_not_opened(client):
         archive.writestr("xl/worksheets/sheet1.xml", b"0" * 50_000_000)
     response = upload(client, buffer.getvalue(), "bomb.xlsx")
     assert response.status_code == 422
-    assert "unpacks to far more data than a patient list holds" in response.text
+    assert "bomb.xlsx: a part of the workbook unpacks" in response.text and "not opened" in response.text
 
 
 def test_upload_size_and_row_limits(make_app):

@@ -70,8 +70,7 @@ def upload():
         path = jobs.list_path(folder, suffix)
         upload_file.save(path)
         config = current_app.config
-        header, total = jobs.check_upload(path, shown_as, max_rows=config["DOCGEN_MAX_ROWS"],
-                                          max_unpacked=20 * config["MAX_CONTENT_LENGTH"])
+        header, total = jobs.check_upload(path, shown_as, max_rows=config["DOCGEN_MAX_ROWS"])
         mapping = _uploaded_mapping(folder, errors)
     except jobs.UploadError as exc:
         errors["list"] = exc.message
