@@ -87,16 +87,24 @@ def _check(raw: dict, view: dict) -> Case | None:
     catalogue = library().catalogue
     try:
         case = parse_case(raw, document="", source="form", vocabulary=catalogue.vocabulary,
-                          can_draw=fonts.undrawable)
+                          can_draw=fonts.undrawable, today=_today())
     except RecordError as exc:
         _field_errors(exc, view)
+        return None
+    except DocgenError as exc:  # content not approved: the day to judge on comes from its generator
+        view["messages"] = [exc.message]
         return None
     _show_rules(case, view)
     return case
 
 
+def _today():
+    """The day docgen's clock gives the generators (site time zone, or as pinned)."""
+    return library().generator("consent").today
+
+
 def _show_rules(case: Case, view: dict) -> None:
-    tailoring = tailor(library().catalogue, case, "consent")
+    tailoring = tailor(library().catalogue, case, "consent", _today())
     view["case"] = case
     view["tailoring"] = tailoring
     view["refusals"] = [rule.refuse["en"] for rule in tailoring.refusals]
