@@ -95,13 +95,21 @@ def _single(document: str, patient: Path | None, out_dir: Path, content: dict, f
         raise click.UsageError("give either PATIENT (.yaml or .json) or --fhir BUNDLE.json")
     options = Options(force=force, override=override, large_print=large_print,
                       allow_draft=allow_draft, **content)
-    if bundle is None and not fhir.wanted:
-        click.echo(str(generate(document, patient, out_dir, options)))
-        return
-    from .fhir.run import one_document
+    from . import register  # SQLAlchemy: only for the commands that issue documents
 
-    path, failure = one_document(document, out_dir, options, fhir, _now(),
-                                 record_file=patient, bundle_file=bundle)
+    book = register.Register()  # opened first: a document is never issued unrecorded
+
+    def on_written(built) -> None:
+        book.record(register.issued_from_built(built), user=register.login_name(), origin="cli")
+
+    failure = None
+    if bundle is None and not fhir.wanted:
+        path = generate(document, patient, out_dir, options, on_written=on_written)
+    else:
+        from .fhir.run import one_document
+
+        path, failure = one_document(document, out_dir, options, fhir, _now(), on_written=on_written,
+                                     record_file=patient, bundle_file=bundle)
     click.echo(str(path))
     if failure:
         click.echo(failure, err=True)
@@ -189,6 +197,10 @@ def batch(input_path, document, out_dir, merge, duplex, jobs, force, column_map,
     2 the list cannot be read or lacks a required column; 130 interrupted.
     """
     options = Options(force=force, large_print=large_print, allow_draft=allow_draft, **content)
+    from . import register  # SQLAlchemy: only for the commands that issue documents
+
+    book = register.Register()
+    user = register.login_name()
     job = Batch.open(input_path, document, out_dir, options, column_map=column_map,
                      settings=settings, merge=merge, duplex=duplex, jobs=jobs)
     from .fhir.run import filer
@@ -207,14 +219,16 @@ def batch(input_path, document, out_dir, merge, duplex, jobs, force, column_map,
         if result.status == "refused":
             for problem in result.problems:
                 click.echo(str(problem), err=True)
-        elif filing is not None and result.status == "written":
-            patient_reference, request_reference = job.fhir_references(result.row)
-            failure = filing.file(job.out_dir / result.file, document=result.document,
-                                  document_id=result.document_id, mrn=result.mrn,
-                                  patient_reference=patient_reference, request_reference=request_reference)
-            if failure:
-                not_filed += 1
-                click.echo(failure, err=True)
+        elif result.status == "written":
+            book.record(register.issued_from_row(result), user=user, origin="batch")
+            if filing is not None:
+                patient_reference, request_reference = job.fhir_references(result.row)
+                failure = filing.file(job.out_dir / result.file, document=result.document,
+                                      document_id=result.document_id, mrn=result.mrn,
+                                      patient_reference=patient_reference, request_reference=request_reference)
+                if failure:
+                    not_filed += 1
+                    click.echo(failure, err=True)
         if bar is not None:
             bar.update(result.row - done)
         done = result.row
@@ -228,6 +242,34 @@ def batch(input_path, document, out_dir, merge, duplex, jobs, force, column_map,
                + (f"; print file: {summary.merged}" if summary.merged else "")
                + (f"; {not_filed} not filed" if not_filed else ""))
     raise click.exceptions.Exit(max(summary.exit_code, 1 if not_filed else 0))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; the default is this machine only (put a proxy in front).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), metavar="N",
+              help="Worker processes (default: the number of CPUs).")
+@content_options
+def serve(host, port, workers, content):
+    """Start the web pages: one patient's form, patient lists, the catalogue and the register.
+
+    \b
+    Settings come from environment variables (see the README): DOCGEN_DATABASE_URL,
+    DOCGEN_DATA, DOCGEN_USER_HEADER, DOCGEN_MAX_UPLOAD_MB, DOCGEN_MAX_ROWS,
+    DOCGEN_RETENTION_MINUTES.
+
+    \b
+    Example:
+      docgen serve --port 8000 --workers 2
+    """
+    import os
+
+    from .web import create_app  # Flask and gunicorn: only for this command
+    from .web.server import serve as run_server
+
+    app = create_app(**content)
+    run_server(app, host, port, workers or os.cpu_count() or 1, click.echo)
 
 
 @main.command(name="check")

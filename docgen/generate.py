@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -174,10 +174,17 @@ class Generator:
         return path
 
 
-def generate(document: str, record: Path, out_dir: Path, options: Options | None = None) -> Path:
-    """Build one document from one patient file and write it into out_dir; return its path."""
+def generate(document: str, record: Path, out_dir: Path, options: Options | None = None,
+             on_written: Callable[[Built], None] | None = None) -> Path:
+    """Build one document from one patient file and write it into out_dir; return its path.
+
+    ``on_written`` is told about the document once it is written (the register records it).
+    """
     generator = Generator(document, options)
     raw = read_record_file(record)
     case = generator.case(raw, source=str(record))
     built = generator.build(case)
-    return generator.write(built, output.prepare_folder(out_dir))
+    path = generator.write(built, output.prepare_folder(out_dir))
+    if on_written is not None:
+        on_written(built)
+    return path

@@ -36,6 +36,8 @@ def _in_tmp(tmp_path, monkeypatch):
     and on one pinned day, whatever the machine's clock says."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DOCGEN_TODAY", TODAY)
+    monkeypatch.setenv("DOCGEN_DATA", str(tmp_path / "docgen-data"))  # the register, per test
+    monkeypatch.delenv("DOCGEN_DATABASE_URL", raising=False)
 
 
 @pytest.fixture

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from .. import output
 from ..errors import InputFileError, RecordError, SafetyRefusal
-from ..generate import Generator, Options
+from ..generate import Built, Generator, Options
 from ..input.records import read_record_file
 from . import read_bundle
 from .codes import approved_codes
@@ -41,8 +42,11 @@ def filer(generator: Generator, options: FhirOptions, when: datetime) -> Filer |
 
 
 def one_document(document: str, out_dir: Path, options: Options, fhir: FhirOptions, when: datetime, *,
-                 record_file: Path | None = None, bundle_file: Path | None = None) -> tuple[Path, str | None]:
-    """Build and write one document; return its path and why filing it failed (None if it did not)."""
+                 record_file: Path | None = None, bundle_file: Path | None = None,
+                 on_written: Callable[[Built], None] | None = None) -> tuple[Path, str | None]:
+    """Build and write one document; return its path and why filing it failed (None if it did not).
+
+    ``on_written`` is told about the document once it is written (the register records it)."""
     generator = Generator(document, options)
     filing = filer(generator, fhir, when)
     patient = None
@@ -68,6 +72,8 @@ def one_document(document: str, out_dir: Path, options: Options, fhir: FhirOptio
             raise
         raise SafetyRefusal([patient.relabel(p) for p in exc.refusals]) from None
     path = generator.write(built, output.prepare_folder(out_dir))
+    if on_written is not None:
+        on_written(built)
     failure = None
     if filing is not None:
         failure = filing.file(path, document=document, document_id=built.document_id, mrn=case.mrn,
