@@ -11,7 +11,7 @@ from pathlib import Path
 import jinja2
 
 from . import clock, resources
-from .content import readability, translations
+from .content import readability, tailoring, translations
 from .content.catalogue import SOURCE_LANGUAGE, Catalogue, load_catalogue
 from .content.control import Control
 from .content.settings import Site, load_site
@@ -34,6 +34,8 @@ def sample_record(procedure: str, language: str, large_print: bool, today: date)
         "levels": "T12;L1",
         "comorbidities": "anticoagulants",
         "clinician": "Dr Sample Clinician",
+        "clinician_job_title": "Sample job title",
+        "anaesthesia": "local;sedation",
         "procedure_date": today.isoformat(),
         "language": language,
         "large_print": "yes" if large_print else "no",
@@ -88,6 +90,8 @@ def run(
 
     catalogue = _catalogue(report, risks, today)
     _fhir_codes(report, risks, today)
+    if catalogue is not None and site is not None:
+        _contradictions(report, catalogue, site)
     _templates(report, templates, today)
     languages = catalogue.languages if catalogue else (SOURCE_LANGUAGE,)
     _translations(report, templates, languages, today)
@@ -145,10 +149,31 @@ def _fhir_codes(report: Report, risks: Path, today: date) -> None:
 
 def _site(report: Report, templates: Path) -> Site | None:
     try:
-        return load_site(templates)
+        site = load_site(templates)
     except DocgenError as exc:
         report.error(exc)
         return None
+    if site.content_approved_by is None:
+        # Said, not failed: the shipped content is an example until a site approves it.
+        report.lines.append(
+            f"note: {templates / 'site.yaml'}: no content_approval recorded: every document's footer "
+            f"says \"Example content, not yet approved by {site.hospital}\"; the shipped content has had "
+            "no clinical review (see docgen review)")
+    else:
+        report.lines.append(f"Content approved for {site.hospital} by {site.content_approved_by} "
+                            f"on {site.content_approved_on.isoformat()}")
+    return site
+
+
+def _contradictions(report: Report, catalogue: Catalogue, site: Site) -> None:
+    """No two rules whose texts contradict each other apply together, in any combination."""
+    ages = tuple(band.age_under for band in site.minors)
+    found = tailoring.contradictions_found(catalogue, ages)
+    for text in found[:20]:
+        report.problem(f"risks/rules.yaml: contradictions: {text}")
+    if not found:
+        report.lines.append(f"No contradictions: {len(catalogue.contradictions)} pairs checked in every "
+                            "combination of procedure, indication, comorbidities, levels and age")
 
 
 def _templates(report: Report, templates: Path, today: date) -> None:
@@ -204,7 +229,13 @@ def _reading_level(report: Report, catalogue: Catalogue, templates: Path) -> Non
         f"Reading level (Flesch-Kincaid grade, at most {readability.MAX_GRADE:g}; "
         f"texts under {readability.MIN_WORDS} words are labels and not graded):"
     )
-    for grade in readability.grades(catalogue, messages):
+    try:
+        site = load_site(templates)
+        site_texts = [(f"templates/site.yaml: {site.jurisdiction} minors under {band.age_under}", band.text)
+                      for band in site.minors]
+    except DocgenError:
+        site_texts = []  # reported by _site
+    for grade in readability.grades(catalogue, messages, site_texts):
         report.lines.append(f"  {grade}")
         if grade.too_hard:
             report.problem(

@@ -304,6 +304,32 @@ def check_command(content):
 
 
 @main.command()
+@click.option("-o", "--output", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("review.pdf"), show_default=True, help="Where to write the review pack.")
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+@content_options
+def review(out_file, force, content):
+    """Print the content review pack for a hospital's clinical lead to check and sign.
+
+    Per procedure and indication: every patient-facing text of both documents, every risk with
+    its figures and full sources, every rule, the reading grade of each text, the document
+    control of each item, and a sign-off block.
+
+    \b
+    Example:
+      docgen review -o review.pdf
+    """
+    from . import output
+    from . import review as review_pack
+
+    pdf_bytes, pages = review_pack.build(content.get("templates", resources.default_templates()),
+                                         content.get("risks", resources.default_risks()))
+    output.prepare_folder(out_file.parent)
+    output.write_atomic(out_file, pdf_bytes, force=force)
+    click.echo(f"{out_file} ({pages} pages)")
+
+
+@main.command()
 @click.option("--procedure", metavar="NAME",
               help="Only this procedure's risks (one listed in the catalogue, such as kyphoplasty).")
 @click.option("--patient", type=click.Path(dir_okay=False, path_type=Path),

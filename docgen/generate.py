@@ -14,9 +14,9 @@ from .content import translations
 from .content.catalogue import SOURCE_LANGUAGE, Catalogue, load_catalogue
 from .content.control import Control
 from .content.settings import Site, load_site
-from .content.tailoring import Tailoring, rule_fields, tailor
+from .content.tailoring import Tailoring, reference_day, rule_fields, tailor
 from .errors import ContentControlError, Problem, SafetyRefusal
-from .input.records import DOCUMENTS, Case, parse_case, read_record_file
+from .input.records import ANAESTHESIA, DOCUMENTS, Case, parse_case, read_record_file
 from .layout import fonts, render
 
 
@@ -64,6 +64,10 @@ class Generator:
         # The document's own template first: its version is the one printed in the footer.
         self.template_controls = render.template_controls(self.options.templates, document)
         self.template_control: Control = self.template_controls[0]
+        # What a consent form names as the information given: each document by version.
+        self.information_versions = {
+            name: render.read_control(self.options.templates, render.template_name(name)).version
+            for name in DOCUMENTS}
         self.draft = self._check_content(
             (*self.template_controls, *self.catalogue.controls), self.today)
         self._language_draft: dict[str, bool] = {}
@@ -144,7 +148,13 @@ class Generator:
 
     def _context(self, case: Case, tailoring: Tailoring, document_id: str,
                  override: str | None, draft: bool) -> dict[str, Any]:
-        used = dict.fromkeys(t.likelihood.source for t in tailoring.risks)
+        # Numbered in the order a reader meets them: benefit, risk table notes, risks, extras.
+        used = dict.fromkeys([*tailoring.benefit_sources,
+                              *tailoring.sentence_sources.get("risks", ()),
+                              *(t.likelihood.source for t in tailoring.risks),
+                              *(s for ids in tailoring.sentence_sources.values() for s in ids),
+                              self.catalogue.band_source_id])
+        age = case.age_on(reference_day(case, self.today))
         return {
             "case": case,
             "document": self.document,
@@ -160,12 +170,21 @@ class Generator:
             "sources": [(i + 1, source_id, self.catalogue.sources[source_id])
                         for i, source_id in enumerate(used)],
             "bands_source": self.catalogue.band_source,
+            "bands_source_id": self.catalogue.band_source_id,
             "source_number": {source_id: i + 1 for i, source_id in enumerate(used)},
             "template_version": self.template_control.version,
             "catalogue_version": self.catalogue.version,
             "document_id": document_id,
             "draft": draft,
             "override": override,
+            "age": age,
+            "minor": self.site.minor_band(age),
+            "level_names": self.catalogue.level_names,
+            "anaesthesia_options": ANAESTHESIA,
+            # What the patient was given to read, by title and version (model consent form).
+            "information_versions": self.information_versions,
+            # Until the site records its own clinical approval, every page says so.
+            "content_unapproved": self.site.content_approved_by is None,
         }
 
     def write(self, built: Built, folder: Path, force: bool | None = None) -> Path:

@@ -151,7 +151,7 @@ def test_patient_text_prints_literally_from_a_list(mixed_run, out_dir):
     assert "Nguyễn" in flat(" ".join(pages_text(out_dir / MIXED_WRITTEN[11])))
     overridden = flat(" ".join(pages_text(out_dir / MIXED_WRITTEN[15])))
     assert "Ravenscroft" in overridden
-    assert "Reason given by the clinician: Dr A: benefit outweighs risk, discussed" in overridden
+    assert "Their reason: Dr A: benefit outweighs risk, discussed" in overridden
 
 
 # --- merged print file --------------------------------------------------------------------

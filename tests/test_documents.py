@@ -33,7 +33,10 @@ def test_every_page_carries_identity_title_and_page_i_of_n(run, patient, out_dir
         assert "MRN TEST-0001" in text
         assert f"Page {i} of {len(pages)}" in text
         assert title in text
-        assert "Template " + document + " 1.0.0" in text and "Risk catalogue 1.0.0" in text
+        version = {"consent": "2.0.0", "aftercare": "1.0.0"}[document]
+        assert "Template " + document + " " + version in text and "Risk catalogue 2.0.0" in text
+        # the shipped content has had no clinical review, and every page says so
+        assert "Example content, not yet approved by Example General Hospital" in text
 
 
 @pytest.mark.parametrize("procedure", PROCEDURES)
@@ -49,11 +52,11 @@ def test_consent_form_content(run, patient, out_dir, procedure):
                  "No treatment", "back brace", "physiotherapy", "Pain medicine",
                  "If you do not have the treatment", "questions you want to ask",
                  "anything you do not want done", "I agree to have the treatment",
-                 "Responsible clinician", "Dr Test Clinician", "Witness", "Interpreter",
+                 "Responsible health professional", "Dr Test Clinician", "Witness", "Interpreter",
                  "Where the numbers come from", "Example General Hospital", "Interventional Radiology"]:
         assert part in text, part
     # risks as words and numbers, with the source cited
-    assert "Uncommon: about 1 in 200 [" in text
+    assert "Uncommon: about 1 in 150 [" in text
     assert "Hulme PA" in text
 
 

@@ -53,7 +53,7 @@ def test_spanish_consent_form(run, patient, out_dir, procedure):
         assert f"Consentimiento: {name}" in text
         assert "Nacimiento 2 de marzo de 1941" in text
         assert f"Página {i} de {len(pages)}" in text
-        assert "Plantilla consent 1.0.0" in text and "Catálogo de riesgos 1.0.0" in text
+        assert "Plantilla consent 2.0.0" in text and "Catálogo de riesgos 2.0.0" in text
     text = " ".join(pages)
     for part in [
         "Por qué le hacen este tratamiento",
@@ -68,7 +68,7 @@ def test_spanish_consent_form(run, patient, out_dir, procedure):
         "Acepto que me hagan el tratamiento",
         "Testigo",
         "Intérprete",
-        "Médico responsable",
+        "Profesional sanitario responsable",
         "De dónde salen las cifras",
         "20 de noviembre de 2026",
         "T12, L1 (2 huesos)",
@@ -207,7 +207,10 @@ def test_a_third_language_needs_files_only(tmp_path, run, patient, out_dir):
         path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     shutil.copytree(templates / "locale/es", templates / "locale/fr")
     site = templates / "site.yaml"
-    site.write_text(site.read_text(encoding="utf-8") + "  fr: fr_FR\n", encoding="utf-8")
+    data = yaml.safe_load(site.read_text(encoding="utf-8"))
+    _add_language(data, "fr", "es")  # the site's texts for patients under 18
+    data["locales"]["fr"] = "fr_FR"
+    site.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
 
     options = ["--templates", templates, "--risks", risks]
     checked = run("check", *options)

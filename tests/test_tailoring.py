@@ -16,10 +16,13 @@ THINNER_RISK_NOTE = "You take blood thinners. This makes bleeding more likely fo
 THINNER_BEFORE = "Stop them before the treatment only when the team tells you to"
 THINNER_AFTER = "Start them again only on the day the team told you"
 MANY_LEVELS = "You are having 3 or more bones treated"
-NINE_IN_TEN = "About 9 in 10 people"
-LOWER_SUCCESS = "the treatment works less often"
+NINE_IN_TEN = "about 9 in 10 said their pain was at least a little better"
+SHAM = ("In trials that compared vertebroplasty with a pretend treatment, "
+        "people who had the real treatment did little or no better")
+LOWER_SUCCESS = "How well it works for you is less certain"
 PARENT = "Person with parental responsibility"
 DAY = date.fromisoformat(TODAY)
+TWO_LEVEL_PROMISE = "no more than 2 bones will be treated at one time"
 
 
 def document_text(run, patient, out_dir, document="consent", *extra, **fields):
@@ -84,7 +87,10 @@ def test_tumour_indications_do_not_quote_nine_in_ten(run, patient, out_dir, indi
 
 def test_osteoporosis_quotes_nine_in_ten(run, patient, out_dir):
     text = document_text(run, patient, out_dir, indication="osteoporosis")
-    assert NINE_IN_TEN in text and LOWER_SUCCESS not in text
+    assert NINE_IN_TEN in text and SHAM in text and LOWER_SUCCESS not in text
+    # both halves of the evidence carry their source numbers
+    assert "Your doctor can talk to you about this. [1, 2]" in text
+    assert "[1] Hulme PA" in text and "[2] Buchbinder R" in text
     trauma = document_text(run, patient, out_dir, indication="trauma")
     assert NINE_IN_TEN not in trauma and LOWER_SUCCESS not in trauma
 
@@ -97,12 +103,29 @@ def test_needles_and_balloon_by_procedure(run, patient, out_dir):
     assert "A balloon is used" not in vert
 
 
-def test_under_18_on_the_procedure_date_adds_parental_signature(run, patient, out_dir):
-    # 18th birthday is the day after the procedure: still a child on the day
-    child = document_text(run, patient, out_dir, date_of_birth="2008-11-21", procedure_date="2026-11-20")
+def test_under_16_in_england_adds_parental_signature_if_not_competent(run, patient, out_dir):
+    # 16th birthday is the day after the procedure: under 16 on the day
+    child = document_text(run, patient, out_dir, date_of_birth="2010-11-21", procedure_date="2026-11-20")
     assert PARENT in child and "Relationship to the patient" in child
+    assert "You are under 16. The doctor will check that you understand the treatment" in child
+
+
+def test_16_and_17_in_england_consent_like_adults(run, patient, out_dir):
+    young = document_text(run, patient, out_dir, date_of_birth="2008-11-21", procedure_date="2026-11-20")
+    assert "You are 16 or 17. The law treats you as able to agree" in young
+    assert PARENT not in young
     adult = document_text(run, patient, out_dir, date_of_birth="2008-11-20", procedure_date="2026-11-20")
-    assert PARENT not in adult
+    assert PARENT not in adult and "You are 16 or 17" not in adult
+
+
+def test_united_states_site_asks_a_parent_or_guardian_under_18(run, patient, out_dir, tmp_path):
+    import shutil
+    templates = shutil.copytree(resources.default_templates(), tmp_path / "templates")
+    site = templates / "site.yaml"
+    site.write_text(site.read_text().replace("jurisdiction: england", "jurisdiction: united_states"))
+    text = document_text(run, patient, out_dir, "consent", "--templates", templates,
+                         date_of_birth="2008-11-21", procedure_date="2026-11-20")
+    assert "Parent or legal guardian" in text and "You are under 18" in text
 
 
 def test_copd_with_three_levels_is_refused_with_reason(run, patient, out_dir):
@@ -120,19 +143,23 @@ def test_copd_with_two_levels_is_allowed(run, patient, out_dir):
 def test_override_prints_the_reason_on_the_form(run, patient, out_dir):
     text = document_text(run, patient, out_dir, "consent", "--override", "Agreed at spinal MDT 2026-11-18",
                          comorbidities="copd", levels="T11;T12;L1")
-    assert "A safety rule was overridden. Reason given by the clinician: Agreed at spinal MDT 2026-11-18" in text
-    assert "more than 2 levels at one time" in text
+    assert ("Your team talked about this and decided to treat more bones this time. "
+            "Their reason: Agreed at spinal MDT 2026-11-18") in text
+    # patient's words only: no clinician's rule text, no "safety rule was not followed"
+    assert "Rule:" not in text and "safety rule" not in text.lower()
+    # and never the promise it breaks beside the plan
+    assert TWO_LEVEL_PROMISE not in text and MANY_LEVELS in text
 
 
 def test_override_in_the_record_works_too(run, patient, out_dir):
     text = document_text(run, patient, out_dir, comorbidities="copd", levels="T11;T12;L1",
                          override="Single session needed <urgent>")
-    assert "Reason given by the clinician: Single session needed <urgent>" in text
+    assert "Their reason: Single session needed <urgent>" in text
 
 
 def test_override_is_not_printed_when_no_rule_refused(run, patient, out_dir):
     text = document_text(run, patient, out_dir, "consent", "--override", "not needed")
-    assert "safety rule was overridden" not in text
+    assert "Their reason" not in text
 
 
 def test_typo_comorbidity_never_silently_drops_copd(run, patient, out_dir):
@@ -145,7 +172,7 @@ def test_docgen_risks_lists_the_catalogue(run):
     result = run("risks", "--procedure", "kyphoplasty")
     assert result.exit_code == 0
     assert "Kyphoplasty" in result.stdout and "Vertebroplasty" not in result.stdout
-    assert "Cement leaking out of the bone  Common: about 9 in 100" in result.stdout
+    assert "Cement leaking out of the bone, seen on scans  Common: about 9 in 100" in result.stdout
     both = run("risks").stdout
     assert "Very common: about 4 in 10" in both and "Common: about 9 in 100" in both
 
@@ -166,3 +193,38 @@ def test_aftercare_is_never_refused_by_the_level_limit(run, patient, out_dir):
     # The procedure has happened: the patient needs the sheet, and its warnings, whatever was done.
     text = document_text(run, patient, out_dir, "aftercare", comorbidities="copd", levels="T11;T12;L1")
     assert "new weakness or numbness in your legs" in text
+
+
+def test_copd_within_the_limit_promises_two_bones(run, patient, out_dir):
+    text = document_text(run, patient, out_dir, comorbidities="copd", levels="T12;L1")
+    assert TWO_LEVEL_PROMISE in text and MANY_LEVELS not in text
+
+
+def test_no_contradiction_in_any_combination_of_rule_conditions():
+    from docgen.content.settings import load_site
+    from docgen.content.tailoring import condition_cases, contradictions_found
+    site_ages = tuple(band.age_under for band in load_site(resources.default_templates()).minors)
+    cases = list(condition_cases(CATALOGUE, site_ages))
+    # the matrix covers every procedure, indication, comorbidity set, level count and age band
+    assert {c.procedure for c, _ in cases} == {"vertebroplasty", "kyphoplasty"}
+    assert {c.indication for c, _ in cases} == set(CATALOGUE.indications)
+    assert len({c.comorbidities for c, _ in cases}) == 2 ** len(CATALOGUE.comorbidities)
+    assert {len(c.levels) for c, _ in cases} >= {1, 2, 3}
+    assert {c.age_on(c.procedure_date) for c, _ in cases} >= {15, 16, 17, 80}
+    assert contradictions_found(CATALOGUE, site_ages) == []
+
+
+def test_the_matrix_finds_a_contradiction_when_one_exists(tmp_path):
+    import shutil
+    risks = shutil.copytree(resources.default_risks(), tmp_path / "risks")
+    rules = risks / "rules.yaml"
+    # drop the condition that keeps the two-bone promise away from a 3-level plan
+    rules.write_text(rules.read_text().replace("      levels_at_most: 2\n", "", 1))
+    found = contradictions_found_in(risks)
+    assert found and all("lung-disease-level-promise" in f for f in found)
+    assert any("3 levels" in f and "copd" in f for f in found)
+
+
+def contradictions_found_in(folder):
+    from docgen.content.tailoring import contradictions_found
+    return contradictions_found(load_catalogue(folder))

@@ -51,6 +51,7 @@ class Likelihood:
     count: int
     out_of: int | None
     source: str
+    counted: Text = field(default_factory=dict)  # what was counted: per bone or person, seen or felt, when
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ class Rule:
     benefit: str | None = None
     signatures: tuple[str, ...] = ()
     refuse: Text | None = None
+    overridden: Text | None = None  # what the patient reads when the team went ahead anyway
+    sources: tuple[str, ...] = ()  # source ids the rule's sentences rest on
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,10 @@ class Catalogue:
     # translation is reviewed (by a qualified medical translator) apart from the English.
     translation_controls: Mapping[str, Control] = field(default_factory=dict)
     vertebrae: tuple[str, ...] = ()  # the levels a record may name, from the skull down
+    statement_sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    level_names: Mapping[str, Text] = field(default_factory=dict)  # vertebra -> words
+    band_source_id: str = ""  # the source id of band_source
+    contradictions: tuple[tuple[str, str, str], ...] = ()  # (rule id, rule id, why)
 
     @property
     def version(self) -> str:
@@ -191,12 +198,16 @@ def load_catalogue(folder: Path) -> Catalogue:
         statements=dict(index.statements),
         sources=dict(index.sources),
         band_source=index.sources[index.band_source],
+        band_source_id=index.band_source,
         risks=tuple(sorted(risks, key=lambda r: r.order)),
         rules=tuple(_rule(rule) for rule in rules_file.rules),
         controls=tuple(controls),
         translation_controls={lang: from_fields(fields, f"risks/{INDEX_FILE} ({lang} translation)")
                               for lang, fields in index.translations.items()},
         vertebrae=tuple(index.vertebrae),
+        statement_sources={name: tuple(ids) for name, ids in index.statement_sources.items()},
+        level_names=dict(index.level_names),
+        contradictions=tuple((pair.rules[0], pair.rules[1], pair.why) for pair in rules_file.contradictions),
     )
 
 
@@ -229,7 +240,8 @@ def _risk(data: models.RiskFile, control: Control) -> Risk:
         title=data.title,
         explanation=data.explanation,
         if_it_happens=data.if_it_happens,
-        likelihood={proc: Likelihood(band=entry.band, count=entry.count, out_of=entry.out_of, source=entry.source)
+        likelihood={proc: Likelihood(band=entry.band, count=entry.count, out_of=entry.out_of, source=entry.source,
+                                          counted=entry.counted)
                     for proc, entry in data.likelihood.items()},
         control=control,
     )
@@ -246,4 +258,6 @@ def _rule(data: models.Rule) -> Rule:
         benefit=data.benefit,
         signatures=tuple(data.signatures or ()),
         refuse=data.refuse,
+        overridden=data.overridden,
+        sources=tuple(data.sources or ()),
     )

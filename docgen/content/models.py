@@ -40,8 +40,9 @@ from ..errors import Problem
 
 STATUSES = ("draft", "approved", "retired")
 DOCUMENTS = ("consent", "aftercare")  # the documents docgen has templates for
-SECTIONS = ("procedure", "benefits", "before", "aftercare_medicines")  # where templates print rule sentences
-SIGNATURES = ("parental_responsibility",)  # the signature blocks a rule can add (templates draw them)
+# where templates print rule sentences
+SECTIONS = ("procedure", "benefits", "risks", "extra_procedures", "before", "aftercare_medicines")
+SIGNATURES = ("minor",)  # the signature blocks a rule can add; who signs follows the site's jurisdiction
 UNKNOWN_BAND = "not_known"  # no published rate: said in words, never as an invented number
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LANGUAGE = r"^[a-z]{2,3}$"
@@ -144,6 +145,8 @@ class LikelihoodEntry(_Model):
     count: Annotated[StrictInt, Field(ge=1)] = 1
     out_of: Annotated[StrictInt, Field(ge=1)] | None = None
     source: Word
+    counted: Annotated[Text, Field(description="what the figure counts: per bone or per person, seen on a scan "
+                                               "or causing symptoms, and when")]
 
     @field_validator("band")
     @classmethod
@@ -232,7 +235,9 @@ class Conditions(_Model):
     comorbidities_any: Annotated[list[str] | None, Field(min_length=1),
                                  _words("comorbidity", "comorbidities")] = None
     levels_at_least: Annotated[Whole | None, Field(description="number of levels treated at once")] = None
+    levels_at_most: Annotated[Whole | None, Field(description="number of levels treated at once")] = None
     age_under: Annotated[Whole | None, Field(description="age in years on the procedure date")] = None
+    age_at_least: Annotated[Whole | None, Field(description="age in years on the procedure date")] = None
 
     @model_validator(mode="after")
     def _at_least_one(self) -> Conditions:
@@ -249,10 +254,21 @@ class Rule(_Model):
     when: Conditions
     emphasise: Annotated[list[str] | None, _words("risk", "risk_ids")] = None
     risk_notes: dict[str, Text] | None = None
-    sentences: dict[Literal["procedure", "benefits", "before", "aftercare_medicines"], list[Text]] | None = None
+    sentences: dict[Literal["procedure", "benefits", "risks", "extra_procedures", "before",
+                            "aftercare_medicines"], list[Text]] | None = None
     benefit: str | None = Field(default=None, description="a statement named in catalogue.yaml")
-    signatures: list[Literal["parental_responsibility"]] | None = None
+    signatures: list[Literal["minor"]] | None = None
     refuse: Annotated[Text | None, Field(description="refused unless a clinician overrides, with this reason")] = None
+    overridden: Annotated[Text | None, Field(
+        description="what the patient reads when the team went ahead anyway (required with refuse)")] = None
+    sources: Annotated[list[str] | None, _words("source", "sources"),
+                       Field(description="source ids (catalogue.yaml) the rule's sentences rest on")] = None
+
+    @model_validator(mode="after")
+    def _overridden_with_refuse(self) -> Rule:
+        if self.refuse is not None and self.overridden is None:
+            raise _problems((("overridden",), "missing: what the patient reads when the team goes ahead anyway"))
+        return self
 
     @field_validator("risk_notes")
     @classmethod
@@ -274,10 +290,27 @@ class Rule(_Model):
         return value
 
 
+class Contradiction(_Model):
+    """Two rules whose texts contradict each other: they must never apply together."""
+
+    rules: Annotated[list[Word], Field(min_length=2, max_length=2)]
+    why: Annotated[str, Field(min_length=1)]
+
+
 class RulesFile(ControlFields):
-    """risks/rules.yaml: document control and the list of rules."""
+    """risks/rules.yaml: document control, the list of rules and the pairs that must never apply together."""
 
     rules: Annotated[list[Rule], Missing("expected a list of rules")]
+    contradictions: list[Contradiction] = []
+
+    @model_validator(mode="after")
+    def _known_pairs(self) -> RulesFile:
+        ids = {rule.id for rule in self.rules}
+        wrong = [(("contradictions", i, "rules"), f"unknown rule {rule_id!r}")
+                 for i, pair in enumerate(self.contradictions) for rule_id in pair.rules if rule_id not in ids]
+        if wrong:
+            raise _problems(*wrong)
+        return self
 
     @model_validator(mode="after")
     def _unique_ids(self) -> RulesFile:
@@ -317,6 +350,7 @@ class CatalogueFile(ControlFields):
     translations: Annotated[dict[str, ControlFields], Field(
         description="document control of the text in each language other than English")] = {}
     vertebrae: Annotated[list[Word], Field(min_length=1, description="levels a record may name, skull down")]
+    level_names: Annotated[Texts, Field(description="each vertebra in words a patient knows")]
     indications: Texts
     comorbidities: Texts
     procedures: Annotated[dict[str, ProcedureTexts], Field(min_length=1)]
@@ -324,6 +358,8 @@ class CatalogueFile(ControlFields):
     band_source: Annotated[Word, Field(description="the source id of what the band words mean")]
     bands: Texts
     statements: Texts
+    statement_sources: Annotated[dict[str, list[Word]], Field(
+        description="statement -> the source ids its figures come from")] = {}
 
     @field_validator("translations")
     @classmethod
@@ -344,6 +380,29 @@ class CatalogueFile(ControlFields):
     def _each_once(cls, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
             raise PydanticCustomError("docgen_repeated", "a vertebra is listed twice")
+        return value
+
+    @field_validator("level_names")
+    @classmethod
+    def _every_vertebra(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        vertebrae = info.data.get("vertebrae")
+        if vertebrae is None:
+            return value
+        wrong = [((v,), "missing") for v in vertebrae if v not in value]
+        wrong += [((v,), "not a vertebra listed under vertebrae") for v in value if v not in vertebrae]
+        if wrong:
+            raise _problems(*wrong)
+        return value
+
+    @field_validator("statement_sources")
+    @classmethod
+    def _known_statements_and_sources(cls, value: dict[str, list[str]], info: ValidationInfo):
+        statements, sources = info.data.get("statements"), info.data.get("sources")
+        wrong = [((name,), "not a statement") for name in value if statements is not None and name not in statements]
+        wrong += [((name,), f"{source!r} is not listed under sources")
+                  for name, ids in value.items() for source in ids if sources is not None and source not in sources]
+        if wrong:
+            raise _problems(*wrong)
         return value
 
     @field_validator("band_source")

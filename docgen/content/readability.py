@@ -65,6 +65,10 @@ def catalogue_texts(catalogue: Catalogue) -> Iterator[tuple[str, Text]]:
     for risk in catalogue.risks:
         for name in ("title", "explanation", "if_it_happens"):
             yield f"{risk.control.item}: {name}", getattr(risk, name)
+        for procedure, item in risk.likelihood.items():
+            yield f"{risk.control.item}: likelihood.{procedure}.counted", item.counted
+    for level, text in catalogue.level_names.items():
+        yield f"{index}: level_names.{level}", text
     rules = "risks/rules.yaml"
     for rule in catalogue.rules:
         for risk_id, text in (rule.risk_notes or {}).items():
@@ -74,11 +78,14 @@ def catalogue_texts(catalogue: Catalogue) -> Iterator[tuple[str, Text]]:
                 yield f"{rules}: rules.{rule.id}.sentences.{section}[{i}]", text
         if rule.refuse:
             yield f"{rules}: rules.{rule.id}.refuse", rule.refuse
+        if rule.overridden:
+            yield f"{rules}: rules.{rule.id}.overridden", rule.overridden
 
 
-def grades(catalogue: Catalogue, template_messages) -> list[Grade]:
-    """The grade of every English catalogue text and template message."""
+def grades(catalogue: Catalogue, template_messages, site_texts=()) -> list[Grade]:
+    """The grade of every English catalogue text, template message and site text (name, text)."""
     found = [grade(item, text[SOURCE_LANGUAGE]) for item, text in catalogue_texts(catalogue)]
+    found += [grade(item, text[SOURCE_LANGUAGE]) for item, text in site_texts]
     for message in template_messages:
         where = "; ".join(f"templates/{f}:{n}" for f, n in message.locations[:1])
         for text in message.texts:

@@ -13,9 +13,9 @@ from pydantic import ValidationError
 from ..errors import RecordError
 from .limits import MAX_RECORD_BYTES, read_capped
 from .loading import load_mapping
-from .schema import FIELDS, MAX_TEXT, REQUIRED, REQUIRED_FOR, PatientRecord, problems_of
+from .schema import ANAESTHESIA, FIELDS, MAX_TEXT, REQUIRED, REQUIRED_FOR, PatientRecord, problems_of
 
-__all__ = ["DOCUMENTS", "FIELDS", "MAX_TEXT", "PROCEDURES", "REQUIRED", "REQUIRED_FOR", "VERTEBRAE",
+__all__ = ["ANAESTHESIA", "DOCUMENTS", "FIELDS", "MAX_TEXT", "PROCEDURES", "REQUIRED", "REQUIRED_FOR", "VERTEBRAE",
            "Case", "Vocabulary", "parse_case", "read_record_file"]
 
 # The catalogue's Vocabulary carries the procedures and vertebrae a record may name; these are
@@ -57,6 +57,8 @@ class Case:
     indication: str
     comorbidities: tuple[str, ...] = ()
     clinician: str | None = None
+    clinician_job_title: str | None = None  # printed beside the name; a line to write on when absent
+    anaesthesia: tuple[str, ...] = ()  # planned: ticked on the form; blank boxes when not given
     procedure_date: date | None = None
     language: str = "en"
     large_print: bool = False

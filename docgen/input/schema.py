@@ -25,7 +25,9 @@ _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d.*")
 YES = ("yes", "y", "true", "1")
 NO = ("no", "n", "false", "0", "")
 _HIDDEN = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")  # control, format, unassigned characters
-_SINGULAR = {"comorbidities": "comorbidity", "levels": "vertebra"}
+_SINGULAR = {"comorbidities": "comorbidity", "levels": "vertebra", "anaesthesia": "anaesthesia"}
+# Planned anaesthesia, as the model consent form's tick boxes (NHS England consent form 1).
+ANAESTHESIA = ("local", "sedation", "general")
 
 
 def _refuse(reason: str) -> PydanticCustomError:
@@ -165,6 +167,16 @@ def _comorbidities(value: Any, info: ValidationInfo) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
+def _anaesthesia(value: Any) -> tuple[str, ...]:
+    """Planned anaesthesia, ticked on the consent form; blank boxes when not given."""
+    items = [item.lower() for item in _items(value, "anaesthesia")]
+    wrong = [str(i + 1) for i, item in enumerate(items) if item not in ANAESTHESIA]
+    if wrong:
+        where = "item" if len(wrong) == 1 else "items"
+        raise _refuse(f"{where} {', '.join(wrong)} not a known anaesthesia (known: {', '.join(ANAESTHESIA)})")
+    return tuple(a for a in ANAESTHESIA if a in items)
+
+
 def _yes_no(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -224,6 +236,11 @@ class PatientRecord(BaseModel):
                           default=None, validate_default=True)
     clinician: _field(_text("consent"), {"type": "string"}, "Clinician taking consent (needed for consent)",
                       default=None, validate_default=True)
+    clinician_job_title: _field(_text(False), {"type": "string"},
+                                "Job title of the responsible clinician (a line to write on when absent)",
+                                default=None, validate_default=True)
+    anaesthesia: _field(_anaesthesia, _LIST, "Planned anaesthesia: local, sedation, general, separated by ';'",
+                        default=None, validate_default=True)
     procedure_date: _field(_procedure_day, _DATE, "Date of the procedure (needed for aftercare)",
                            default=None, validate_default=True)
     language: _field(_word("language", "default_language"), {"type": "string"}, "Language of the document",
@@ -324,3 +341,11 @@ class SiteSettings(BaseModel):
     timezone: str = Field(default=clock.DEFAULT_ZONE, min_length=1,
                           description='the IANA time zone whose calendar decides "today", such as Europe/London')
     fhir: SiteFhir = Field(default_factory=SiteFhir, description="FHIR settings (docgen --fhir, --fhir-out)")
+    # Who signs for a patient under 18 follows the site's law: the chosen jurisdiction, and each
+    # jurisdiction's age bands (checked in content/settings.py, where they become MinorBands).
+    jurisdiction: str | None = Field(default=None, description="key of the jurisdiction in use")
+    jurisdictions: dict[str, Any] = Field(default_factory=dict,
+                                          description="name -> {name, minors: [{age_under, signature, "
+                                                      "signer, text, source}]}")
+    content_approval: dict[str, str] | None = Field(
+        default=None, description="this site's clinical approval of the content: approved_by, approved_on")
