@@ -73,9 +73,9 @@ def test_every_problem_is_collected_with_file_and_field(risks_copy):
     edit(risks_copy / "bleeding.yaml", "order: 1", "order: true")
     edit(risks_copy / "catalogue.yaml", "band_source: ec_bands", "band_source: ec_band")
     found = problems(risks_copy)
-    assert "rules.yaml: rules[1].when.levels_at_least: expected a whole number" in found
-    assert "rules.yaml: rules[5].benefit: 'benefit_tumor' is not a statement in catalogue.yaml" in found
-    assert any(line.startswith("rules.yaml: rules[5].colour: unknown key (known: id, why, when,")
+    assert "rules.yaml: rules[2].when.levels_at_least: expected a whole number" in found
+    assert "rules.yaml: rules[6].benefit: 'benefit_tumor' is not a statement in catalogue.yaml" in found
+    assert any(line.startswith("rules.yaml: rules[6].colour: unknown key (known: id, why, when,")
                for line in found)
     assert "bleeding.yaml: status: unknown 'aproved' (known: 'draft', 'approved' or 'retired')" in found
     assert "bleeding.yaml: order: expected a whole number" in found
@@ -110,6 +110,9 @@ def test_vertebrae_and_procedures_come_from_the_catalogue(run, patient, tmp_path
     assert refused.exit_code == 1
     assert "levels: item 1 not a vertebra (C1-C7, T1-T12, L1-L5)" in refused.output
     edit(risks_copy / "catalogue.yaml", "L1, L2, L3, L4, L5]", "L1, L2, L3, L4, L5, S1]")
+    assert "level_names.S1: missing" in run("risks", "--patient", record, "--risks", risks_copy).output
+    edit(risks_copy / "catalogue.yaml", "level_names:\n",
+         'level_names:\n  S1:\n    en: "the top bone of the sacrum"\n    es: "el hueso más alto del sacro"\n')
     accepted = run("risks", "--patient", record, "--risks", risks_copy)
     assert accepted.exit_code == 0, accepted.output
     assert "levels S1" in accepted.output
