@@ -1,6 +1,7 @@
 """The declared schema of risks/*.yaml: the JSON Schema accepts the shipped files; problems carry file and field."""
 
 import json
+import re
 import shutil
 
 import jsonschema
@@ -122,3 +123,18 @@ def test_vertebrae_and_procedures_come_from_the_catalogue(run, patient, tmp_path
     listed = run("risks", "--procedure", "fusion", "--risks", risks_copy)
     assert listed.exit_code == 2
     assert "'fusion' is not one of vertebroplasty, kyphoplasty" in listed.output
+
+
+def test_consent_v2_keys_are_checked_with_file_and_field(risks_copy):
+    rules = risks_copy / "rules.yaml"
+    rules.write_text(re.sub(r"    overridden:\n(      .*\n)+", "", rules.read_text(), count=1))
+    edit(rules, "sources: [liao2018]", "sources: [liao2019]")
+    edit(rules, "rules: [osteoporosis-benefit, tumour-benefit]", "rules: [osteoporosis-benefit]")
+    edit(risks_copy / "catalogue.yaml", "benefit_osteoporosis: [hulme2006,", "benefit_osteoporosis: [hulme2007,")
+    found = problems(risks_copy)
+    assert "rules.yaml: rules[2].overridden: missing: what the patient reads when the team goes ahead anyway" in found
+    assert any(line.startswith("rules.yaml: rules[7].sources: unknown source 'liao2019'") for line in found)
+    assert ("catalogue.yaml: statement_sources.benefit_osteoporosis: 'hulme2007' is not listed under sources"
+            in found)
+    assert "rules.yaml: contradictions[2].rules: expected two rule ids, [a, b]" in found
+    assert len(found) == 4, found

@@ -293,8 +293,16 @@ class Rule(_Model):
 class Contradiction(_Model):
     """Two rules whose texts contradict each other: they must never apply together."""
 
-    rules: Annotated[list[Word], Field(min_length=2, max_length=2)]
+    rules: Annotated[list[Word], Field(description="the two rule ids",
+                                       json_schema_extra={"minItems": 2, "maxItems": 2})]
     why: Annotated[str, Field(min_length=1)]
+
+    @field_validator("rules")
+    @classmethod
+    def _a_pair(cls, value: list[str]) -> list[str]:
+        if len(value) != 2:
+            raise PydanticCustomError("docgen_pair", "expected two rule ids, [a, b]")
+        return value
 
 
 class RulesFile(ControlFields):
