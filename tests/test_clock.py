@@ -55,13 +55,13 @@ def test_generator_takes_today_from_options_or_the_site_zone():
 
 
 def test_age_without_a_procedure_date_is_judged_on_the_clocks_day(run, patient, tmp_path):
-    # 18 on 2026-11-24 exactly: no parental signature that day, one the day before.
+    # 18 on 2026-11-24 exactly: no signature block for a minor that day, one the day before.
     record = patient(date_of_birth="2008-11-24", procedure_date=None)
     grown = run("risks", "--patient", record)
-    assert "under-18-parental-responsibility" not in grown.output
+    assert "under-18-minor" not in grown.output
     os.environ[clock.ENV_TODAY] = "2026-11-23"  # monkeypatch (autouse) restores it
     young = run("risks", "--patient", record)
-    assert "under-18-parental-responsibility" in young.output
+    assert "under-18-minor" in young.output
 
 
 def _env(**changes: str | None) -> dict:
