@@ -31,18 +31,7 @@ def read_capped(path: Path, cap: int, what: str) -> bytes:
     The type is checked before opening, so a FIFO never blocks and /dev/zero is never read;
     at most cap + 1 bytes are read, so a file that grows while being read is still refused.
     """
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise InputFileError(f"{path}: cannot be read: {exc.strerror}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise InputFileError(f"{path}: is a folder, not a {what}")
-    if not stat.S_ISREG(info.st_mode):
-        raise InputFileError(f"{path}: is not a regular file (a pipe or device?), not a {what}")
-    if info.st_size > cap:
-        raise InputFileError(f"{path}: is larger than {_size(cap)}; too large for a {what}")
+    check_regular(path, cap, what)
     try:
         # O_NONBLOCK: if the name was swapped for a FIFO since stat(), open() still returns.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
