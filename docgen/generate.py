@@ -155,8 +155,10 @@ class Generator:
                               *(s for ids in tailoring.sentence_sources.values() for s in ids),
                               self.catalogue.band_source_id])
         age = case.age_on(reference_day(case, self.today))
+        advice = self._advice_sources(case, tailoring)
         return {
             "case": case,
+            "vertebrae": self.catalogue.vertebrae,  # every bone the spine picture draws, top down
             "document": self.document,
             "language": case.language,
             "locale": self.site.locale(case.language),
@@ -172,6 +174,11 @@ class Generator:
             "bands_source": self.catalogue.band_source,
             "bands_source_id": self.catalogue.band_source_id,
             "source_number": {source_id: i + 1 for i, source_id in enumerate(used)},
+            "aftercare": self.catalogue.aftercare,
+            # the aftercare sheet's sources, numbered as cited beside each piece of advice
+            "advice_sources": [(i + 1, self.catalogue.sources[source_id])
+                               for i, source_id in enumerate(advice)],
+            "advice_number": {source_id: i + 1 for i, source_id in enumerate(advice)},
             "template_version": self.template_control.version,
             "catalogue_version": self.catalogue.version,
             "document_id": document_id,
@@ -186,6 +193,16 @@ class Generator:
             # Until the site records its own clinical approval, every page says so.
             "content_unapproved": self.site.content_approved_by is None,
         }
+
+    def _advice_sources(self, case: Case, tailoring: Tailoring) -> list[str]:
+        """Sources of the aftercare advice this patient gets, in catalogue order: needle sites
+        for the procedure, every section, and sections a rule adds only when it fired."""
+        aftercare = self.catalogue.aftercare
+        shown = [name for name in aftercare.advice
+                 if name not in self.catalogue.rule_sections or name in tailoring.aftercare]
+        found = [aftercare.needle_sites[case.procedure].source]
+        found += [item.source for name in shown for item in aftercare.advice[name]]
+        return list(dict.fromkeys(found))
 
     def write(self, built: Built, folder: Path, force: bool | None = None) -> Path:
         path = folder / built.file_name

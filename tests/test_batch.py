@@ -264,9 +264,10 @@ def test_set_fills_only_blank_cells(run, patient_list, out_dir):
                  "--set", "levels=L1")
     assert result.exit_code == 0, result.output
     files = {line["mrn"]: out_dir / line["file"] for line in manifest(out_dir)}
-    assert "L1" in flat(" ".join(pages_text(files["TEST-0001"])))
+    # the treated levels as listed (the spine picture labels every bone, L1 and L3 included)
+    assert "L1 (1 bone)" in flat(" ".join(pages_text(files["TEST-0001"])))
     second = flat(" ".join(pages_text(files["TEST-0002"])))
-    assert "L3" in second and "L1" not in second
+    assert "L3 (1 bone)" in second and "L1 (1 bone)" not in second
 
 
 def test_override_cannot_be_set_for_a_whole_list(run, patient_list, out_dir):

@@ -53,7 +53,9 @@ def test_spanish_consent_form(run, patient, out_dir, procedure):
         assert f"Consentimiento: {name}" in text
         assert "Nacimiento 2 de marzo de 1941" in text
         assert f"Página {i} de {len(pages)}" in text
-        assert "Plantilla consent 2.0.0" in text and "Catálogo de riesgos 2.0.0" in text
+        version = render.template_controls(resources.default_templates(), "consent")[0].version
+        catalogue = load_catalogue(resources.default_risks()).version
+        assert f"Plantilla consent {version}" in text and f"Catálogo de riesgos {catalogue}" in text
     text = " ".join(pages)
     for part in [
         "Por qué le hacen este tratamiento",
@@ -82,8 +84,8 @@ def test_spanish_aftercare_sheet(run, patient, out_dir):
     path = make(run, patient, out_dir, "aftercare", language="es", comorbidities="anticoagulants")
     text = flat(" ".join(pages_text(path)))
     for part in [
-        "Tras su Vertebroplastia: en casa",
-        "El 20 de noviembre de 2026 le hicieron una Vertebroplastia",
+        "Tras su vertebroplastia: en casa",
+        "El 20 de noviembre de 2026 le hicieron una vertebroplastia",
         "Señales de alarma: pida ayuda rápido",
         "Llame al 999 o vaya a urgencias enseguida",
         "Vuelva a tomarlos solo el día que le dijo el equipo",

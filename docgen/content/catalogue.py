@@ -66,6 +66,32 @@ class Risk:
 
 
 @dataclass(frozen=True)
+class Advice:
+    """One piece of aftercare advice and the source it comes from."""
+
+    text: Text
+    source: str
+
+
+@dataclass(frozen=True)
+class NeedleSites:
+    """How many needles (so small cuts) each treated bone usually gets, and where that comes from."""
+
+    fewest: int
+    most: int
+    source: str
+
+
+@dataclass(frozen=True)
+class Aftercare:
+    """The aftercare sheet's advice by section (the template picks sections by name) and needle sites
+    by procedure. A section a rule adds (`aftercare:` in rules.yaml) prints only when the rule fires."""
+
+    advice: Mapping[str, tuple[Advice, ...]]
+    needle_sites: Mapping[str, NeedleSites]
+
+
+@dataclass(frozen=True)
 class Rule:
     """A tailoring or safety rule: when every condition holds, its effects apply."""
 
@@ -80,6 +106,7 @@ class Rule:
     refuse: Text | None = None
     overridden: Text | None = None  # what the patient reads when the team went ahead anyway
     sources: tuple[str, ...] = ()  # source ids the rule's sentences rest on
+    aftercare: tuple[str, ...] = ()  # aftercare advice sections this rule adds
 
 
 @dataclass(frozen=True)
@@ -105,6 +132,12 @@ class Catalogue:
     level_names: Mapping[str, Text] = field(default_factory=dict)  # vertebra -> words
     band_source_id: str = ""  # the source id of band_source
     contradictions: tuple[tuple[str, str, str], ...] = ()  # (rule id, rule id, why)
+    aftercare: Aftercare = field(default_factory=lambda: Aftercare({}, {}))
+
+    @property
+    def rule_sections(self) -> frozenset[str]:
+        """Aftercare sections that print only when a rule adds them."""
+        return frozenset(name for rule in self.rules for name in rule.aftercare)
 
     @property
     def version(self) -> str:
@@ -164,8 +197,8 @@ def load_catalogue(folder: Path) -> Catalogue:
     reader = _Reader(folder)
     raw_index = reader.load(INDEX_FILE)
     languages = _languages(raw_index)
-    index = reader.validate(INDEX_FILE, models.CatalogueFile, raw_index, languages=languages)
     known = _known(raw_index)
+    index = reader.validate(INDEX_FILE, models.CatalogueFile, raw_index, languages=languages, **known)
 
     risks: list[Risk] = []
     controls: list[Control | None] = [_control(index, INDEX_FILE)]
@@ -208,6 +241,7 @@ def load_catalogue(folder: Path) -> Catalogue:
         statement_sources={name: tuple(ids) for name, ids in index.statement_sources.items()},
         level_names=dict(index.level_names),
         contradictions=tuple((pair.rules[0], pair.rules[1], pair.why) for pair in rules_file.contradictions),
+        aftercare=_aftercare(index.aftercare),
     )
 
 
@@ -220,13 +254,28 @@ def _languages(raw_index: dict[str, Any] | None) -> tuple[str, ...]:
         return (SOURCE_LANGUAGE,)
 
 
+def _aftercare(data: models.AftercareBlock) -> Aftercare:
+    return Aftercare(
+        advice={name: tuple(Advice(item.text, item.source) for item in items) for name, items in data.advice.items()},
+        needle_sites={proc: NeedleSites(entry.fewest, entry.most, entry.source)
+                      for proc, entry in data.needle_sites.items()},
+    )
+
+
 def _known(raw_index: dict[str, Any] | None) -> dict[str, tuple[str, ...] | None]:
     """The words and ids the other files may use, as catalogue.yaml lists them (None: not
     checked, where the index has no such mapping; the index's own problems say why)."""
     raw_index = raw_index or {}
     names = ("procedures", "indications", "comorbidities", "bands", "sources", "statements")
     return {name: tuple(map(str, raw_index[name])) if isinstance(raw_index.get(name), dict) else None
-            for name in names}
+            for name in names} | {"aftercare_sections": _aftercare_sections(raw_index)}
+
+
+def _aftercare_sections(raw_index: dict[str, Any]) -> tuple[str, ...] | None:
+    """The aftercare advice sections a rule may add (None: not checked, the index is wrong there)."""
+    aftercare = raw_index.get("aftercare")
+    advice = aftercare.get("advice") if isinstance(aftercare, dict) else None
+    return tuple(map(str, advice)) if isinstance(advice, dict) else None
 
 
 def _control(data: models.ControlFields | None, file: str) -> Control | None:
@@ -260,4 +309,5 @@ def _rule(data: models.Rule) -> Rule:
         refuse=data.refuse,
         overridden=data.overridden,
         sources=tuple(data.sources or ()),
+        aftercare=tuple(data.aftercare or ()),
     )

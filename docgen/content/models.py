@@ -269,6 +269,8 @@ class Rule(_Model):
         if self.refuse is not None and self.overridden is None:
             raise _problems((("overridden",), "missing: what the patient reads when the team goes ahead anyway"))
         return self
+    aftercare: Annotated[list[str] | None, _words("aftercare section", "aftercare_sections"), Field(
+        description="sections of aftercare advice (in catalogue.yaml) this rule adds")] = None
 
     @field_validator("risk_notes")
     @classmethod
@@ -346,6 +348,71 @@ class ProcedureTexts(_Model):
 Texts = Annotated[dict[str, Text], Field(min_length=1), Missing("missing")]
 
 
+def _listed_source(value: str, info: ValidationInfo) -> str:
+    """A source id listed under `sources:` (read from the index itself, or given as context)."""
+    sources = _context(info, "sources")
+    if sources is not None and value not in sources:
+        raise PydanticCustomError("docgen_source", "{value} is not listed under sources",
+                                  {"value": repr(value)})
+    return value
+
+
+SourceId = Annotated[Word, AfterValidator(_listed_source)]
+
+
+class AdviceItem(_Model):
+    """One piece of aftercare advice: its text in every language and the source it comes from."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)  # the languages are the other keys
+    __pydantic_extra__: dict[Annotated[str, Field(pattern=_LANGUAGE)], Annotated[str, Field(min_length=1)]]
+    source: SourceId
+
+    @model_validator(mode="after")
+    def _texts(self, info: ValidationInfo) -> AdviceItem:
+        _text_languages(self.text, info)
+        return self
+
+    @property
+    def text(self) -> dict[str, str]:
+        return {str(k): " ".join(str(v).split()) for k, v in (self.model_extra or {}).items()}
+
+
+class NeedleSitesEntry(_Model):
+    """How many needles (so small cuts) each treated bone usually gets, and the source of that."""
+
+    fewest: Annotated[StrictInt, Field(ge=1)]
+    most: Annotated[StrictInt, Field(ge=1)]
+    source: SourceId
+
+    @model_validator(mode="after")
+    def _ordered(self) -> NeedleSitesEntry:
+        if self.fewest > self.most:
+            raise _problems((("most",), "expected whole numbers fewest <= most (needles per bone)"))
+        return self
+
+
+class AftercareBlock(_Model):
+    """`aftercare:` in catalogue.yaml: advice by section (templates pick sections by name) and
+    needle sites by procedure."""
+
+    needle_sites: Annotated[dict[str, NeedleSitesEntry], Field(min_length=1),
+                            Missing("expected fewest, most and source for each procedure")]
+    advice: Annotated[dict[str, Annotated[list[AdviceItem], Field(min_length=1)]], Field(min_length=1),
+                      Missing("expected sections, each a list of advice")]
+
+    @field_validator("needle_sites")
+    @classmethod
+    def _each_procedure(cls, value: dict[str, NeedleSitesEntry], info: ValidationInfo):
+        procedures = _context(info, "procedures")
+        if procedures is not None:
+            wrong = [((proc,), "missing (fewest, most and source)") for proc in procedures if proc not in value]
+            wrong += [((proc,), f"unknown procedure (known: {', '.join(procedures)})")
+                      for proc in value if proc not in procedures]
+            if wrong:
+                raise _problems(*wrong)
+        return value
+
+
 class CatalogueFile(ControlFields):
     """risks/catalogue.yaml: languages, the words a record may use, procedure texts, bands, sources.
 
@@ -368,6 +435,7 @@ class CatalogueFile(ControlFields):
     statements: Texts
     statement_sources: Annotated[dict[str, list[Word]], Field(
         description="statement -> the source ids its figures come from")] = {}
+    aftercare: Annotated[AftercareBlock, Missing("missing (the aftercare advice and its sources)")]
 
     @field_validator("translations")
     @classmethod

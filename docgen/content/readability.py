@@ -62,6 +62,9 @@ def catalogue_texts(catalogue: Catalogue) -> Iterator[tuple[str, Text]]:
     for procedure, texts in catalogue.procedures.items():
         for key, text in texts.items():
             yield f"{index}: procedures.{procedure}.{key}", text
+    for section, items in catalogue.aftercare.advice.items():
+        for i, item in enumerate(items):
+            yield f"{index}: aftercare.advice.{section}[{i}]", item.text
     for risk in catalogue.risks:
         for name in ("title", "explanation", "if_it_happens"):
             yield f"{risk.control.item}: {name}", getattr(risk, name)

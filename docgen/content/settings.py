@@ -46,6 +46,9 @@ class Site:
     minors: tuple[MinorBand, ...] = ()
     content_approved_by: str | None = None  # None: the site has not approved the content
     content_approved_on: date | None = None
+    # Aftercare follow-up: who gets in touch (text per language) and within how many weeks.
+    follow_up_by: dict[str, str] = field(default_factory=dict)
+    follow_up_weeks: int = 0
 
     def locale(self, language: str) -> str:
         return self.locales.get(language, language)
@@ -89,7 +92,8 @@ def load_site(templates: Path) -> Site:
     return Site(hospital=settings.hospital, department=settings.department, ward_phone=settings.ward_phone,
                 out_of_hours_phone=settings.out_of_hours_phone, emergency_phone=settings.emergency_phone,
                 locales=settings.locales, timezone=settings.timezone, jurisdiction=jurisdiction, minors=minors,
-                content_approved_by=approved_by, content_approved_on=approved_on, fhir=settings.fhir.model_dump())
+                content_approved_by=approved_by, content_approved_on=approved_on, fhir=settings.fhir.model_dump(),
+                follow_up_by=dict(settings.follow_up_by), follow_up_weeks=int(settings.follow_up_weeks))
 
 
 def _approval(path: Path, approval: dict[str, str] | None) -> tuple[str | None, date | None]:

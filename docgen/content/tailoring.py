@@ -31,6 +31,7 @@ class Tailoring:
     refusals: tuple[Rule, ...] = field(default=())
     benefit_sources: tuple[str, ...] = ()  # source ids behind the benefit statement's figures
     sentence_sources: dict[str, tuple[str, ...]] = field(default_factory=dict)  # section -> ids
+    aftercare: tuple[str, ...] = ()  # aftercare sections the rules added
 
 
 # The record field each condition reads, for error messages a person can act on.
@@ -121,6 +122,7 @@ def tailor(catalogue: Catalogue, case: Case, document: str, today: date) -> Tail
         refusals=tuple(rule for rule in fired if rule.refuse is not None),
         benefit_sources=tuple(catalogue.statement_sources.get(benefit_name, ())),
         sentence_sources={k: tuple(v) for k, v in sentence_sources.items()},
+        aftercare=tuple(dict.fromkeys(name for rule in fired for name in rule.aftercare)),
     )
 
 

@@ -349,3 +349,8 @@ class SiteSettings(BaseModel):
                                                       "signer, text, source}]}")
     content_approval: dict[str, str] | None = Field(
         default=None, description="this site's clinical approval of the content: approved_by, approved_on")
+    follow_up_by: dict[str, _SiteText] = Field(
+        min_length=1, description="language -> who contacts the patient after the treatment (aftercare sheet)")
+    # Text, as every value read from site.yaml is: a whole number of weeks, 1 to 99.
+    follow_up_weeks: _SiteText = Field(pattern=r"^[1-9][0-9]?$",
+                                       description="within how many weeks they make contact")

@@ -28,6 +28,7 @@ import markupsafe
 import yaml
 from babel import UnknownLocaleError
 from babel.dates import format_date
+from babel.lists import format_list
 from babel.numbers import format_decimal
 
 from ..content import translations
@@ -185,6 +186,7 @@ def environment(templates: Path,
     env.filters["tr"] = _translate
     env.filters["longdate"] = _long_date
     env.filters["number"] = _number
+    env.filters["andlist"] = _and_list
     # Lines a text needs at a size and width: sizes the fixed header and footer frames.
     env.filters["lines"] = _lines
     return env
@@ -205,6 +207,12 @@ def _long_date(context: Any, day: date) -> str:
 @jinja2.pass_context
 def _number(context: Any, value: int) -> str:
     return format_decimal(value, locale=context["locale"])
+
+
+@jinja2.pass_context
+def _and_list(context: Any, items) -> str:
+    # "T12, L1 and L5" / "T12, L1 y L5": the language's own word and commas.
+    return format_list(list(items), locale=context["locale"])
 
 
 def _lines(text: str, size: float, width: float) -> int:
