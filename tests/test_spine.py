@@ -107,7 +107,8 @@ def test_picture_is_bigger_in_large_print(run, patient, tmp_path):
             by_name = labels(words, LABELS)
             heights[large] = (by_name["Sacrum"]["top"] - by_name["C1"]["top"],
                               round(by_name["C1"]["size"]))
-    assert heights[True][0] > heights[False][0] * 1.25
+    # Large print packs the bones closer so the whole spine fits one page: taller, not 4/3 taller.
+    assert heights[True][0] > heights[False][0] * 1.1
     assert heights[False][1] == 12 and heights[True][1] == 16
 
 
