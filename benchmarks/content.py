@@ -46,11 +46,38 @@ def _items(parent) -> list:
             items.append(["table", el.get("style"), widths, heights, int(el.get("repeatRows", 0)), rows])
         elif el.tag == "condPageBreak":
             items.append(["condPageBreak", float(el.get("height"))])
+        elif el.tag == "illustration":
+            items.append(["picture", float(el.get("width")), float(el.get("height")), _drawing(el)])
         elif el.tag == "namedString":
             continue  # the floor gets its page total its own way
         else:
             raise ValueError(f"floor: no platypus equivalent written for <{el.tag}>")
     return items
+
+
+def _drawing(illustration) -> list:
+    """An <illustration>'s graphics (the spine picture) as canvas operations for the floor."""
+    def numbers(el, *names: str) -> list[float]:
+        return [float(el.get(name, 0)) for name in names]
+
+    ops: list = []
+    for el in illustration:
+        if el.tag in ("fill", "stroke"):
+            ops.append([el.tag, el.get("color")])
+        elif el.tag == "lineMode":
+            ops.append(["width", float(el.get("width"))])
+        elif el.tag == "rect":
+            ops.append(["rect", *numbers(el, "x", "y", "width", "height", "round", "fill", "stroke")])
+        elif el.tag == "setFont":
+            ops.append(["font", el.get("name"), float(el.get("size"))])
+        elif el.tag == "drawRightString":
+            ops.append(["right_string", *numbers(el, "x", "y"), el.text or ""])
+        elif el.tag == "path":
+            points = [*numbers(el, "x", "y"), *(float(n) for n in (el.text or "").split())]
+            ops.append(["path", points, *numbers(el, "fill", "stroke", "close")])
+        else:
+            raise ValueError(f"floor: no canvas equivalent written for <{el.tag}> in an illustration")
+    return ops
 
 
 def consent_rml():

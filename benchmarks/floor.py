@@ -31,6 +31,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
     CondPageBreak,
+    Flowable,
     Frame,
     KeepTogether,
     ListFlowable,
@@ -91,6 +92,43 @@ def register_fonts(font_dir: Path) -> None:
                                       italic=family, boldItalic=f"{family}-Bold")
 
 
+class Picture(Flowable):
+    """The spine picture: the canvas operations taken from docgen's <illustration>, replayed."""
+
+    def __init__(self, width: float, height: float, ops: list):
+        super().__init__()
+        self.width, self.height, self.ops = width, height, ops
+
+    def wrap(self, *_available):
+        return self.width, self.height
+
+    def draw(self):
+        canvas = self.canv
+        for op, *args in self.ops:
+            if op == "fill":
+                canvas.setFillColor(colors.toColor(args[0]))
+            elif op == "stroke":
+                canvas.setStrokeColor(colors.toColor(args[0]))
+            elif op == "width":
+                canvas.setLineWidth(args[0])
+            elif op == "rect":
+                x, y, w, h, radius, fill, stroke = args
+                canvas.roundRect(x, y, w, h, radius, fill=int(fill), stroke=int(stroke))
+            elif op == "font":
+                canvas.setFont(*args)
+            elif op == "right_string":
+                canvas.drawRightString(*args)
+            elif op == "path":
+                points, fill, stroke, close = args
+                path = canvas.beginPath()
+                path.moveTo(points[0], points[1])
+                for i in range(2, len(points), 2):
+                    path.lineTo(points[i], points[i + 1])
+                if close:
+                    path.close()
+                canvas.drawPath(path, fill=int(fill), stroke=int(stroke))
+
+
 def flowables(items: list, styles: dict, tables: dict) -> list:
     """Platypus flowables for the story items of the content file."""
     out = []
@@ -111,6 +149,8 @@ def flowables(items: list, styles: dict, tables: dict) -> list:
                 start=attrs["start"], bulletFontName=attrs["bulletFontName"],
                 bulletFontSize=float(attrs["bulletFontSize"]), leftIndent=float(attrs["leftIndent"]),
             ))
+        elif kind == "picture":
+            out.append(Picture(*item[1:]))
         elif kind == "table":
             _, style, widths, heights, repeat, rows = item
             cells = [[flowables(cell, styles, tables) for cell in row] for row in rows]
