@@ -14,10 +14,12 @@ from typing import Any
 
 from lxml import etree
 from reportlab import rl_config
-from reportlab.graphics.barcode import qrencoder
 from reportlab.pdfbase import ttfonts
 from reportlab.pdfgen.canvas import Canvas
-from z3c.rml import directive, document
+
+# z3c.rml and ReportLab's barcode package are imported where a document is laid out, not
+# here: they are most of docgen's start-up, and commands that print nothing (`docgen risks`,
+# `schema`, a batch's main process) never need them (benchmarks/run.py measures it).
 
 __all__ = ["Canvas", "abort_on_unknown_markup", "code_points", "lay_out", "on_reset", "parse_fonts_once_per_reset",
            "qr_code", "qr_lay_out", "qr_mask_differs", "set_page_base_font"]
@@ -36,6 +38,8 @@ HOOKS = (
 
 def abort_on_unknown_markup() -> None:
     """z3c.rml only logs markup it does not know; a module flag makes it raise instead."""
+    from z3c.rml import directive
+
     directive.ABORT_ON_INVALID_DIRECTIVE = True
 
 
@@ -47,6 +51,8 @@ def lay_out(root: etree._Element, out: io.BytesIO, canvas_class: Callable[..., C
     named strings (seeded before processing so one pass suffices) and on
     `Document.doc` being ReportLab's doc template with `.page` the last page number.
     """
+    from z3c.rml import document
+
     doc = document.Document(root, canvasClass=canvas_class)
     if names:
         doc.names = dict(names)
@@ -113,6 +119,8 @@ def parse_fonts_once_per_reset() -> None:
 
 def qr_code(text: str, level: str) -> Any:
     """ReportLab's QRCode for UTF-8 text at error-correction level L/M/Q/H, its version chosen."""
+    from reportlab.graphics.barcode import qrencoder
+
     qr = qrencoder.QRCode(None, getattr(qrencoder.QRErrorCorrectLevel, level))
     qr.addData(text)
     qr.version = qr.calculate_version()
@@ -128,6 +136,8 @@ def qr_lay_out(qr: Any, mask: int, *, test: bool = False) -> list[list[bool]]:
 
 def qr_mask_differs(qr: Any, pattern: int) -> list[tuple[int, int]]:
     """The (row, col) data modules where mask `pattern` colours unlike mask 0."""
+    from reportlab.graphics.barcode import qrencoder
+
     get_mask = qrencoder.QRUtil.getMask
     return [(row, col) for col, row in qr.dataPosIterator()
             if get_mask(0)(row, col) != get_mask(pattern)(row, col)]
