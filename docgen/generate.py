@@ -204,6 +204,13 @@ class Generator:
         found += [item.source for name in shown for item in aftercare.advice[name]]
         return list(dict.fromkeys(found))
 
+    def claim(self, case: Case, folder: Path) -> None:
+        """Refuse before building what write would refuse after: a folder, FIFO or (without
+        --force) a file already at the document's name. A folder not made yet holds nothing."""
+        if folder.is_dir():
+            output.claim(folder / output.file_name(case.mrn, self.document, case.procedure),
+                         force=self.options.force)
+
     def write(self, built: Built, folder: Path, force: bool | None = None) -> Path:
         path = folder / built.file_name
         output.write_atomic(path, built.pdf, force=self.options.force if force is None else force)
@@ -219,6 +226,7 @@ def generate(document: str, record: Path, out_dir: Path, options: Options | None
     generator = Generator(document, options)
     raw = read_record_file(record)
     case = generator.case(raw, source=str(record))
+    generator.claim(case, out_dir)
     built = generator.build(case)
     path = generator.write(built, output.prepare_folder(out_dir))
     if on_written is not None:

@@ -96,15 +96,19 @@ def check_target(path: Path) -> bool:
     return True
 
 
+def claim(path: Path, *, force: bool) -> None:
+    """Refuse a path that cannot take the file: not a regular file, or one there without force."""
+    if check_target(path) and not force:
+        raise OutputConflict(f"{path}: already exists (use --force to replace it)")
+
+
 def write_atomic(path: Path, data: bytes, *, force: bool = False) -> None:
     """Write data to path all at once, readable by its owner only.
 
     A reader (or a re-run after a crash) sees either no file or the whole file.
     Without force an existing file is left untouched and OutputConflict raised.
     """
-    exists = check_target(path)
-    if exists and not force:
-        raise OutputConflict(f"{path}: already exists (use --force to replace it)")
+    claim(path, force=force)
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=PART)

@@ -214,3 +214,21 @@ def test_leftovers_of_earlier_runs_are_removed(run, listing, out_dir):
     assert run("batch", listing(1), "--document", "consent", "-o", out_dir, "--jobs", "1").exit_code == 0
     assert not any(p.exists() for p in stale)
     assert keep.read_text() == "not ours"
+
+
+@pytest.mark.parametrize("thing", ["folder", "fifo", "file"])
+def test_single_document_refuses_its_name_before_building(run, patient, out_dir, monkeypatch, thing):
+    # A clinician should not wait for a form that cannot be written; and nothing is issued.
+    from docgen.generate import Generator
+
+    def build(*_args, **_kwargs):
+        raise AssertionError("built although the output name was already refused")
+
+    monkeypatch.setattr(Generator, "build", build)
+    out_dir.mkdir()
+    target = out_dir / NAME
+    {"folder": target.mkdir, "fifo": lambda: os.mkfifo(target), "file": lambda: target.write_bytes(b"kept")}[thing]()
+    error = one_line(run("consent", patient(), "-o", out_dir), 1 if thing == "file" else 2)
+    assert str(target) in error
+    assert ("already exists" if thing == "file" else "not a file") in error
+    assert thing != "file" or target.read_bytes() == b"kept"

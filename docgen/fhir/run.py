@@ -65,6 +65,7 @@ def one_document(document: str, out_dir: Path, options: Options, fhir: FhirOptio
             raise RecordError([patient.relabel(p) for p in exc.problems]) from None
     else:
         case = generator.case(read_record_file(record_file), source=str(record_file))
+    generator.claim(case, out_dir)
     try:
         built = generator.build(case)
     except SafetyRefusal as exc:
