@@ -117,3 +117,13 @@ def test_alias_bomb_in_a_control_block_is_refused(run, patient, tmp_path, templa
 def test_shipped_templates_still_render(run, patient, tmp_path):
     result = run("consent", patient(), "-o", tmp_path / "out")
     assert result.exit_code == 0, result.stderr
+
+
+def test_include_of_an_oversized_template_is_refused_before_reading(run, patient, tmp_path, templates):
+    with open(templates / "huge.rml.j2", "wb") as handle:
+        handle.truncate(2 * 1024 * 1024)  # sparse: 2 MB of nothing, over the 1 MB cap
+    inject(templates, "{% include 'huge.rml.j2' %}")
+    result, took = make(run, patient, tmp_path, templates)
+    error = one_error_line(result)
+    assert "huge.rml.j2: is larger than 1 MB; too large for a template" in error
+    assert took < 30

@@ -10,7 +10,7 @@ import os
 import stat
 from pathlib import Path
 
-from ..errors import InputFileError
+from ..errors import DocgenError, InputFileError
 
 MAX_RECORD_BYTES = 64 * 1024  # one patient's YAML/JSON record
 MAX_MAP_BYTES = 64 * 1024  # a --columns map
@@ -46,20 +46,22 @@ def read_capped(path: Path, cap: int, what: str) -> bytes:
     return data
 
 
-def check_regular(path: Path, cap: int, what: str) -> None:
-    """Refuse a missing, non-regular or oversized file before a reader streams through it."""
+def check_regular(path: Path, cap: int, what: str, error: type[DocgenError] = InputFileError) -> None:
+    """Refuse a missing, non-regular or oversized file before a reader streams through it.
+
+    `error` is the kind of failure the caller reports (a template is a TemplateError)."""
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise InputFileError(f"{path}: no such file") from None
+        raise error(f"{path}: no such file") from None
     except OSError as exc:
-        raise InputFileError(f"{path}: cannot be read: {exc.strerror}") from None
+        raise error(f"{path}: cannot be read: {exc.strerror}") from None
     if stat.S_ISDIR(info.st_mode):
-        raise InputFileError(f"{path}: is a folder, not a {what}")
+        raise error(f"{path}: is a folder, not a {what}")
     if not stat.S_ISREG(info.st_mode):
-        raise InputFileError(f"{path}: is not a regular file (a pipe or device?), not a {what}")
+        raise error(f"{path}: is not a regular file (a pipe or device?), not a {what}")
     if info.st_size > cap:
-        raise InputFileError(f"{path}: is larger than {_size(cap)}; too large for a {what}")
+        raise error(f"{path}: is larger than {_size(cap)}; too large for a {what}")
 
 
 def _size(n: int) -> str:

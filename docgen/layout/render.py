@@ -14,7 +14,6 @@ import html
 import operator
 import re
 import signal
-import stat
 import threading
 import time
 from datetime import date
@@ -35,6 +34,7 @@ from ..content import translations
 from ..content.catalogue import Text
 from ..content.control import Control, parse_control
 from ..errors import Problem, TemplateError, one_line
+from ..input.limits import check_regular
 from . import fonts
 
 TEMPLATE_SUFFIX = ".rml.j2"
@@ -44,7 +44,7 @@ _CONTROL = re.compile(r"\A\{#---\n(.*?)\n---#\}", re.S)
 
 # Bounds on one template and one render (a shipped document: ~30 KB of template, ~100 KB of
 # RML, a few milliseconds). Far above any real form, far below a hang or a full memory.
-MAX_TEMPLATE_BYTES = 1_000_000
+MAX_TEMPLATE_BYTES = 1024 * 1024
 MAX_RML_CHARS = 5_000_000
 RENDER_SECONDS = 10.0
 MAX_SEQUENCE = 1_000_000  # the longest string or list "*" may make in a template
@@ -105,16 +105,7 @@ def _template_file(folder: Path, name: str) -> Path:
     real = path.resolve()
     if real != root and root not in real.parents:
         raise TemplateError(f"{path}: lies outside the templates folder (a link?); refused")
-    try:
-        info = real.stat()
-    except FileNotFoundError:
-        raise TemplateError(f"{path}: template not found") from None
-    except OSError as exc:
-        raise TemplateError(f"{path}: cannot be read: {exc.strerror}") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise TemplateError(f"{path}: is not a regular file")
-    if info.st_size > MAX_TEMPLATE_BYTES:
-        raise TemplateError(f"{path}: larger than {MAX_TEMPLATE_BYTES:,} bytes; refused")
+    check_regular(path, MAX_TEMPLATE_BYTES, "template", error=TemplateError)
     return path
 
 
