@@ -312,7 +312,7 @@ def test_missing_column_is_refused_on_the_mapping_page(client):
 
 
 @pytest.mark.parametrize("content, name, message", [
-    (b"mrn\n1\n", "list.txt", "list.txt: not a CSV or .xlsx file"),
+    (b"mrn\n1\n", "list.txt", "list.txt: not a CSV, .xlsx or FHIR Bundle (.json) file"),
     (bytes(range(256)) * 20, "list.csv", "list.csv: "),
     (b"PK\x03\x04 not really a zip", "list.xlsx", "list.xlsx: "),
     (b"", "empty.csv", "empty.csv: "),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import fhir_bundles as fb
 import pypdf
 import pytest
 from web_support import COLUMN_MAP, REPO, pdf_text, sample_export, wait_for
@@ -151,6 +154,27 @@ def test_safety_refusal_and_override(server, page):
     assert name == "BR-0003_consent_vertebroplasty.pdf"
     _, text = pdf_text(data)
     assert "Benefit outweighs risk, discussed" in " ".join(text.split())
+
+
+def test_clinician_prints_from_a_fhir_bundle_and_downloads_its_document_reference(server, page, tmp_path):
+    bundle = tmp_path / "export.json"
+    bundle.write_text(json.dumps(fb.one_patient(mrn="BR-FHIR-1")), encoding="utf-8")
+    page.goto(server + "/")
+    page.set_input_files("#bundle", str(bundle))
+    name, pdf = download(page, "Document from the Bundle (PDF)")
+    assert name == "BR-FHIR-1_consent_vertebroplasty.pdf"
+    _, text = pdf_text(pdf)
+    assert "Ada Example" in text and "Dr Test Clinician" in text
+    page.set_input_files("#bundle", str(bundle))
+    name, data = download(page, "Document from the Bundle as FHIR DocumentReference (JSON)")
+    assert name == "BR-FHIR-1_consent_vertebroplasty.documentreference.json"
+    resource = json.loads(data)
+    assert resource["resourceType"] == "DocumentReference" and resource["subject"] == {"reference": "Patient/p1"}
+    assert base64.b64decode(resource["content"][0]["attachment"]["data"]) == pdf
+    page.set_input_files("#bundle", str(bundle))
+    page.get_by_role("button", name="Fill the form from the Bundle").click()
+    assert page.input_value("#mrn") == "BR-FHIR-1" and page.is_checked("#levels-T12")
+    assert page.csp_errors == []
 
 
 def test_office_uploads_the_export_and_downloads_the_merged_file(server, page):

@@ -29,6 +29,15 @@ class Filer:
         if self.server is not None:
             self.server = send.check_server(self.server)
 
+    def resource(self, pdf: bytes, *, document: str, document_id: str, mrn: str,
+                 patient_reference: str | None = None, request_reference: str | None = None,
+                 pdf_url: str | None = None) -> dict:
+        """The DocumentReference for one PDF, as FHIR JSON: what is written, sent, or downloaded."""
+        return docref.document_reference(
+            pdf, document=document, document_id=document_id, mrn=mrn,
+            title=f"docgen {document} {document_id}", when=self.when, site=self.site, codes=self.codes,
+            patient_reference=patient_reference, request_reference=request_reference, pdf_url=pdf_url)
+
     def file(self, pdf_path: Path, *, document: str, document_id: str, mrn: str,
              patient_reference: str | None = None, request_reference: str | None = None) -> str | None:
         """Write (and send) the DocumentReference for one PDF; None if all went well, else why not.
@@ -40,10 +49,9 @@ class Filer:
             url = None
             if self.pdf_url:
                 url = f"{self.pdf_url.rstrip('/')}/{urllib.parse.quote(pdf_path.name)}"
-            resource = docref.document_reference(
-                pdf, document=document, document_id=document_id, mrn=mrn,
-                title=f"docgen {document} {document_id}", when=self.when, site=self.site, codes=self.codes,
-                patient_reference=patient_reference, request_reference=request_reference, pdf_url=url)
+            resource = self.resource(pdf, document=document, document_id=document_id, mrn=mrn,
+                                     patient_reference=patient_reference, request_reference=request_reference,
+                                     pdf_url=url)
             docref.write(resource, pdf_path, force=self.force)
         except DocgenError as exc:
             return f"{pdf_path.name}: DocumentReference not written: {exc.message}"

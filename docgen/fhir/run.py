@@ -10,10 +10,11 @@ from pathlib import Path
 from .. import output
 from ..errors import InputFileError, RecordError, SafetyRefusal
 from ..generate import Built, Generator, Options
-from ..input.records import read_record_file
+from ..input.records import Case, read_record_file
 from . import read_bundle
 from .codes import approved_codes
 from .filing import Filer
+from .mapping import PatientRecord
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,44 @@ def filer(generator: Generator, options: FhirOptions, when: datetime) -> Filer |
         raise InputFileError(str(exc)) from None
 
 
+def one_patient(generator: Generator, data: bytes | Path, source: str | None = None) -> tuple[PatientRecord, Case]:
+    """The one Patient of a Bundle as a checked Case, or the error naming its resource and element.
+
+    The command line (--fhir) and the web page's Bundle upload both come through here.
+    """
+    patients = read_bundle(data, risks=generator.options.risks, site=generator.site, source=source,
+                           allow_draft=generator.options.allow_draft, today=generator.today)
+    if len(patients) != 1:
+        name = source or str(data)
+        raise InputFileError(f"{name}: holds {len(patients)} patients; one document is made "
+                             "for exactly one (use docgen batch for a list)")
+    patient = patients[0]
+    if patient.problems:
+        raise RecordError(patient.problems)
+    return patient, patient_case(generator, patient)
+
+
+def patient_case(generator: Generator, patient: PatientRecord, extra: dict[str, str] | None = None,
+                 row: int | None = None) -> Case:
+    """A Bundle's patient as a Case; docgen's own reasons placed on the FHIR elements.
+
+    ``extra`` holds what a clinician adds where they work (an override reason on the web page)."""
+    try:
+        return generator.case({**patient.record, **(extra or {})}, source=patient.source, row=row)
+    except RecordError as exc:
+        raise RecordError([patient.relabel(p) for p in exc.problems]) from None
+
+
+def build(generator: Generator, case: Case, patient: PatientRecord | None) -> Built:
+    """Build the document; a safety rule's refusal names the FHIR elements when it came from a Bundle."""
+    try:
+        return generator.build(case)
+    except SafetyRefusal as exc:
+        if patient is None:
+            raise
+        raise SafetyRefusal([patient.relabel(p) for p in exc.refusals]) from None
+
+
 def one_document(document: str, out_dir: Path, options: Options, fhir: FhirOptions, when: datetime, *,
                  record_file: Path | None = None, bundle_file: Path | None = None,
                  on_written: Callable[[Built], None] | None = None) -> tuple[Path, str | None]:
@@ -51,27 +90,11 @@ def one_document(document: str, out_dir: Path, options: Options, fhir: FhirOptio
     filing = filer(generator, fhir, when)
     patient = None
     if bundle_file is not None:
-        patients = read_bundle(bundle_file, risks=options.risks, site=generator.site,
-                               allow_draft=options.allow_draft, today=generator.today)
-        if len(patients) != 1:
-            raise InputFileError(f"{bundle_file}: holds {len(patients)} patients; one document is made "
-                                 "for exactly one (use docgen batch for a list)")
-        patient = patients[0]
-        if patient.problems:
-            raise RecordError(patient.problems)
-        try:
-            case = generator.case(patient.record, source=str(bundle_file))
-        except RecordError as exc:
-            raise RecordError([patient.relabel(p) for p in exc.problems]) from None
+        patient, case = one_patient(generator, bundle_file)
     else:
         case = generator.case(read_record_file(record_file), source=str(record_file))
     generator.claim(case, out_dir)
-    try:
-        built = generator.build(case)
-    except SafetyRefusal as exc:
-        if patient is None:
-            raise
-        raise SafetyRefusal([patient.relabel(p) for p in exc.refusals]) from None
+    built = build(generator, case, patient)
     path = generator.write(built, output.prepare_folder(out_dir))
     if on_written is not None:
         on_written(built)

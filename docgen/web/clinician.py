@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+import json
 
 from babel import Locale, UnknownLocaleError
 from flask import Blueprint, g, render_template, request, send_file
+from werkzeug.utils import secure_filename
 
 from ..content import listing
 from ..content.tailoring import tailor
 from ..errors import DocgenError, RecordError, SafetyRefusal
+from ..generate import Built
 from ..input.records import DOCUMENTS, FIELDS, PROCEDURES, VERTEBRAE, Case, parse_case
 from ..layout import fonts
 from ..register import issued_from_built
@@ -48,7 +51,7 @@ def raw_record(form) -> dict:
 def form():
     action = request.form.get("action", "")
     raw = raw_record(request.form) if request.method == "POST" else {}
-    view = {"raw": raw, "errors": {}, "messages": [], "refusals": [], "tailoring": None, "case": None}
+    view = _view(raw)
     if request.method == "POST":
         if action in DOCUMENTS:
             result = _make(action, raw, view)
@@ -56,6 +59,14 @@ def form():
                 return result
         else:
             _check(raw, view)
+    return _page(view)
+
+
+def _view(raw: dict) -> dict:
+    return {"raw": raw, "errors": {}, "messages": [], "refusals": [], "tailoring": None, "case": None}
+
+
+def _page(view: dict):
     status = 422 if view["errors"] or view["messages"] else 200
     return render_template("clinician.html", **view, **_choices()), status
 
@@ -140,3 +151,79 @@ def _field_errors(exc: RecordError, view: dict) -> None:
             view["messages"].append(problem.reason)
         for name in names:
             view["errors"].setdefault(name, []).append(problem.reason)
+
+
+# --- a FHIR Bundle from the record system -------------------------------------------------
+
+FHIR_ACTIONS = ("fill", "pdf", "documentreference")
+
+
+@blueprint.route("/fhir", methods=["POST"])
+def from_bundle():
+    """One patient from an uploaded FHIR R4 Bundle, read as `docgen consent --fhir` reads it.
+
+    "fill" puts the record on the form (to check it, or to override a safety rule there);
+    "pdf" prints the document; "documentreference" returns the same PDF filed as an R4
+    DocumentReference (the builder --fhir-out uses), the PDF itself in its attachment.
+    """
+    view = _view({})
+    action = request.form.get("action", "")
+    document = request.form.get("fhir_document", "")
+    upload = request.files.get("bundle")
+    if action not in FHIR_ACTIONS or (action != "fill" and document not in DOCUMENTS):
+        view["messages"] = [f"choose a document ({', '.join(DOCUMENTS)}) and what to do with the Bundle"]
+        return _page(view)
+    if upload is None or not upload.filename:
+        view["messages"] = ["choose the FHIR Bundle (.json) to upload"]
+        return _page(view)
+    # The name shown in messages is the upload's own, made safe; the bytes never touch the disk.
+    shown_as = secure_filename(upload.filename) or "bundle.json"
+    lib = library()
+    from ..fhir import run
+
+    try:
+        generator = lib.generator(document or "consent")
+        patient, case = run.one_patient(generator, upload.read(), source=shown_as)
+        if action == "fill":
+            view["raw"] = _form_values(patient.record)
+            _check(view["raw"], view)
+            return _page(view)
+        built = run.build(generator, case, patient)
+    except SafetyRefusal as exc:
+        # The override reason is the clinician's, given on the form: put the record there.
+        view["raw"] = _form_values(patient.record)
+        _show_rules(case, view)
+        view["messages"] = [str(p) for p in exc.how(OVERRIDE_HINT)]
+        view["refused"] = True
+        return _page(view)
+    except DocgenError as exc:  # each problem one line: the file, the resource and the element
+        view["messages"] = [str(p) for p in exc.problems] or [exc.message]
+        return _page(view)
+    lib.register.record(issued_from_built(built), user=g.user, origin="page")
+    if action == "pdf":
+        return send_file(io.BytesIO(built.pdf), mimetype="application/pdf", as_attachment=True,
+                         download_name=built.file_name, max_age=0)
+    return _document_reference(generator, built, patient)
+
+
+def _document_reference(generator, built: Built, patient):
+    from ..fhir import document as docref
+    from ..fhir import run
+
+    try:
+        filer = run.filer(generator, run.FhirOptions(write=True), library().clock())
+    except DocgenError as exc:  # the code mapping is not approved content
+        view = _view({})
+        view["messages"] = [exc.message]
+        return _page(view)
+    resource = filer.resource(built.pdf, document=built.document, document_id=built.document_id,
+                              mrn=built.case.mrn, patient_reference=patient.patient_reference,
+                              request_reference=patient.request_reference)
+    data = (json.dumps(resource, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return send_file(io.BytesIO(data), mimetype="application/fhir+json", as_attachment=True,
+                     download_name=built.file_name.removesuffix(".pdf") + docref.SUFFIX, max_age=0)
+
+
+def _form_values(record: dict[str, str]) -> dict:
+    """A Bundle's record as the form holds it: the list fields as lists of boxes ticked."""
+    return {name: value.split(";") if name in LIST_FIELDS else value for name, value in record.items()}

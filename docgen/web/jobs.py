@@ -27,6 +27,7 @@ from ..input.tables import open_table
 from ..register import Register, as_utc, issued_from_row
 
 LIST_SUFFIXES = (".csv", ".xlsx")
+BUNDLE_SUFFIX = ".json"  # a FHIR R4 Bundle: run as `docgen batch BUNDLE.json`, no columns to match
 MERGED = "print.pdf"
 ZIPPED = "documents.zip"
 DOWNLOADS = (MERGED, ZIPPED, MANIFEST, ERRORS)
@@ -46,6 +47,8 @@ def check_upload(path: Path, shown_as: str, *, max_rows: int) -> tuple[tuple[str
     docgen's own list reader refuses what the command line refuses (wrong format, zip bombs,
     oversized cells); the web page adds its own, smaller row limit.
     """
+    if path.suffix == BUNDLE_SUFFIX:
+        return (), _patients_in_bundle(path, shown_as, max_rows)
     try:
         table = open_table(path)
         total = table.total
@@ -59,6 +62,22 @@ def check_upload(path: Path, shown_as: str, *, max_rows: int) -> tuple[tuple[str
         raise UploadError(f"{shown_as}: has {total} rows; the limit is {max_rows} rows per list. "
                           "Split it into smaller lists.")
     return table.header, total
+
+
+def _patients_in_bundle(path: Path, shown_as: str, max_rows: int) -> int:
+    """How many Patients a Bundle holds; the Bundle read as the batch will read it."""
+    from ..fhir.bundle import load_bundle
+
+    try:
+        total = sum(1 for _ in load_bundle(path, source=shown_as).of_kind("Patient"))
+    except DocgenError as exc:
+        raise UploadError(exc.message) from None
+    if total == 0:
+        raise UploadError(f"{shown_as}: the Bundle holds no Patient")
+    if total > max_rows:
+        raise UploadError(f"{shown_as}: holds {total} patients; the limit is {max_rows} per upload. "
+                          "Split it into smaller Bundles.")
+    return total
 
 
 def write_column_map(folder: Path, mapping: dict[str, str]) -> Path:
@@ -107,7 +126,8 @@ def run(book: Register, job_id: str, folder: Path) -> None:
     book.update_job(job_id, status="running")
     try:
         options = Options(large_print=chosen.get("large_print", False), **_content(chosen))
-        batch = Batch.open(source, job.document, documents, options, column_map=folder / "columns.yaml",
+        column_map = None if source.suffix == BUNDLE_SUFFIX else folder / "columns.yaml"
+        batch = Batch.open(source, job.document, documents, options, column_map=column_map,
                            settings=[f"{k}={v}" for k, v in chosen.get("set", {}).items()],
                            merge=folder / MERGED, duplex=chosen.get("duplex", False),
                            jobs=chosen.get("processes", 1))

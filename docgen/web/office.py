@@ -56,10 +56,14 @@ def upload():
     # The type from the name as sent; the name shown back made safe (it may be all non-ASCII).
     suffix = Path(upload_file.filename or "").suffix.lower() if upload_file else ""
     shown_as = (secure_filename(upload_file.filename or "") or f"list{suffix}") if upload_file else ""
+    bundle = suffix == jobs.BUNDLE_SUFFIX
     if not upload_file or not upload_file.filename:
-        errors["list"] = "choose the patient list to upload (CSV or .xlsx)"
-    elif suffix not in jobs.LIST_SUFFIXES:
-        errors["list"] = f"{shown_as or 'the file'}: not a CSV or .xlsx file (.xls: save it as .xlsx or CSV)"
+        errors["list"] = "choose the patient list to upload (CSV, .xlsx or a FHIR Bundle .json)"
+    elif suffix not in (*jobs.LIST_SUFFIXES, jobs.BUNDLE_SUFFIX):
+        errors["list"] = (f"{shown_as or 'the file'}: not a CSV, .xlsx or FHIR Bundle (.json) file "
+                          "(.xls: save it as .xlsx or CSV)")
+    elif bundle and (mapping_file := request.files.get("mapping")) and mapping_file.filename:
+        errors["mapping"] = "a column map applies to CSV and .xlsx lists, not to a FHIR Bundle"
     if errors:
         return render_template("office.html", title="Documents for a patient list", errors=errors,
                                form=request.form), 422
@@ -81,7 +85,19 @@ def upload():
     library().register.new_job(job_id=job_id, user=g.user, document=document, list_name=shown_as,
                                settings={"suffix": suffix, "header": list(header), "mapping": mapping,
                                          "total": total})
+    if bundle:  # a Bundle's elements are named by FHIR: no columns to match, it runs at once
+        _queue(job_id, folder, {"suffix": suffix, "total": total})
+        return redirect(url_for("office.job", job_id=job_id), code=303)
     return redirect(url_for("office.columns", job_id=job_id), code=303)
+
+
+def _queue(job_id: str, folder: Path, chosen: dict) -> None:
+    """Hand the job to its own process, with the content this server uses."""
+    lib = library()
+    chosen["content"] = {"templates": str(lib.options.templates), "risks": str(lib.options.risks)}
+    chosen["processes"] = current_app.config["DOCGEN_JOB_PROCESSES"]
+    lib.register.update_job(job_id, status="queued", settings=chosen, total=chosen.get("total"))
+    jobs.start(job_id, folder, lib.register.url)
 
 
 def _uploaded_mapping(folder: Path, errors: dict) -> dict[str, str]:
@@ -122,13 +138,9 @@ def columns(job_id: str):
         message = exc.message.replace(str(jobs.list_path(folder, chosen["suffix"])), job.list_name)
         return _columns_page(job, header, picked, values, request.form, message, status=422)
     jobs.write_column_map(folder, picked)
-    lib = library()
-    content = {"templates": str(lib.options.templates), "risks": str(lib.options.risks)}
     chosen.update({"set": values, "duplex": request.form.get("duplex") == "yes",
-                   "large_print": request.form.get("large_print") == "yes", "content": content,
-                   "processes": current_app.config["DOCGEN_JOB_PROCESSES"]})
-    lib.register.update_job(job_id, status="queued", settings=chosen, total=chosen.get("total"))
-    jobs.start(job_id, folder, lib.register.url)
+                   "large_print": request.form.get("large_print") == "yes"})
+    _queue(job_id, folder, chosen)
     return redirect(url_for("office.job", job_id=job_id), code=303)
 
 
