@@ -21,6 +21,7 @@ import hashlib
 import io
 import multiprocessing
 import os
+import shlex
 import signal
 import stat
 import sys
@@ -54,6 +55,13 @@ from .input.tables import Table, open_table
 def is_bundle(path: Path) -> bool:
     """A .json input is read as a FHIR Bundle; lists are CSV or .xlsx."""
     return path.suffix.lower() == ".json"
+
+
+# How a clinician overrides a safety rule for one patient, where the patient came from. A list
+# row carries its own reason; a Bundle has no place for one, so its patient is printed alone.
+LIST_OVERRIDE = "with a reason in the override column"
+BUNDLE_OVERRIDE = 'by printing this patient alone: docgen {document} --fhir {bundle} --fhir-patient {patient} ' \
+                  '--override "REASON"'
 
 MANIFEST = "manifest.csv"
 ERRORS = "errors.csv"
@@ -129,6 +137,8 @@ class Batch:
         self.jobs = jobs
         self._lock = lock
         self.patients = None  # a FHIR Bundle's patients (docgen.fhir.PatientRecord), instead of a table
+        self.bundle_override = BUNDLE_OVERRIDE  # the entry point's words, {document} {bundle} {patient}
+        self.bundle_name = ""
 
     def close(self) -> None:
         """Let another batch use the output folder (run() does this when it ends)."""
@@ -139,7 +149,10 @@ class Batch:
     @classmethod
     def open(cls, input_path: Path, document: str, out_dir: Path, options: Options, *,
              column_map: Path | None = None, settings: Iterable[str] = (),
-             merge: Path | None = None, duplex: bool = False, jobs: int | None = None) -> Batch:
+             merge: Path | None = None, duplex: bool = False, jobs: int | None = None,
+             bundle_override: str = BUNDLE_OVERRIDE) -> Batch:
+        """The batch, checked; ``bundle_override`` tells how to override a safety rule for one
+        Patient of a Bundle where this batch was started (fields {document}, {bundle}, {patient})."""
         if duplex and merge is None:
             raise ColumnError("--duplex pads documents in the merged print file: give --merge FILE")
         mapping = load_column_map(column_map)
@@ -181,7 +194,17 @@ class Batch:
         job = cls(table, columns, generator, folder, merge, duplex,
                   max(1, jobs or os.cpu_count() or 1), lock)
         job.patients = patients
+        job.bundle_override = bundle_override
+        job.bundle_name = shlex.quote(str(input_path))
         return job
+
+    def override_hint(self, case: Case) -> tuple[object | None, str]:
+        """The patient a Case came from (a Bundle's PatientRecord, or None) and how to override for it."""
+        if self.patients is None:
+            return None, LIST_OVERRIDE
+        patient = self.patients[case.row - 1]
+        return patient, self.bundle_override.format(document=self.document, bundle=self.bundle_name,
+                                                    patient=patient.label)
 
     @property
     def total(self) -> int | None:
@@ -304,15 +327,17 @@ class Batch:
             for number, cells in self.table.rows():
                 yield self._plan(number, cells, claimed)
             return
+        from .fhir.run import patient_case
+
         for number, patient in enumerate(self.patients, start=1):
             mrn = patient.record.get("mrn", "")
             if patient.problems:
                 yield _refused(number, mrn, self.document, patient.problems)
                 continue
             try:
-                case = self.generator.case(patient.record, source=patient.source, row=number)
+                case = patient_case(self.generator, patient, row=number)
             except RecordError as exc:
-                yield _refused(number, mrn, self.document, [patient.relabel(p) for p in exc.problems])
+                yield _refused(number, mrn, self.document, exc.problems)
                 continue
             where = Problem(patient.source, patient.element("mrn"), "")
             yield self._claim(number, case, claimed, where)
@@ -384,8 +409,12 @@ def page_count(pdf: bytes) -> int:
     return len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
 
 
-def produce(generator: Generator, case: Case, folder: Path) -> RowResult:
-    """Build and write one document; every failure becomes a refusal of this row alone."""
+def produce(generator: Generator, case: Case, folder: Path, patient=None,
+            how_to_override: str = LIST_OVERRIDE) -> RowResult:
+    """Build and write one document; every failure becomes a refusal of this row alone.
+
+    ``patient`` is the Bundle's PatientRecord the case came from: a safety rule's refusal then
+    names the FHIR elements, not docgen's fields."""
 
     def refuse(*problems: Problem) -> RowResult:
         return _refused(case.row or 0, case.mrn, generator.document, problems)
@@ -397,8 +426,8 @@ def produce(generator: Generator, case: Case, folder: Path) -> RowResult:
                                  built.catalogue_version])
         generator.write(built, folder)
     except SafetyRefusal as exc:
-        # In a list the clinician's reason goes in the row, not on the command line.
-        return refuse(*exc.how("with a reason in the override column"))
+        refusals = exc.refusals if patient is None else [patient.relabel(p) for p in exc.refusals]
+        return refuse(*(p.with_hint(how_to_override) for p in refusals))
     except OutputError:
         raise  # a full disk or unwritable folder: every later row would fail the same way
     except DocgenError as exc:  # the file appeared meanwhile, or the template failed on this row
@@ -429,9 +458,9 @@ def _start_worker(document: str, options: Options, parent: int) -> None:
     _worker_generator = Generator(document, options)  # catalogue and templates once per worker
 
 
-def _work(case: Case, folder: str) -> RowResult:
+def _work(case: Case, folder: str, patient, how_to_override: str) -> RowResult:
     assert _worker_generator is not None
-    return produce(_worker_generator, case, Path(folder))
+    return produce(_worker_generator, case, Path(folder), patient, how_to_override)
 
 
 @contextlib.contextmanager
@@ -441,7 +470,7 @@ def _workers(batch: Batch):
     if jobs <= 1:
         def submit_here(case: Case) -> cf.Future:
             future: cf.Future = cf.Future()
-            future.set_result(produce(batch.generator, case, batch.out_dir))
+            future.set_result(produce(batch.generator, case, batch.out_dir, *batch.override_hint(case)))
             return future
 
         yield submit_here
@@ -451,7 +480,7 @@ def _workers(batch: Batch):
                                   initializer=_start_worker,
                                   initargs=(batch.document, batch.options, os.getpid()))
     try:
-        yield lambda case: pool.submit(_work, case, str(batch.out_dir))
+        yield lambda case: pool.submit(_work, case, str(batch.out_dir), *batch.override_hint(case))
     finally:
         # On Ctrl-C: drop queued rows, let running ones finish their (atomic) write.
         pool.shutdown(wait=True, cancel_futures=True)

@@ -90,9 +90,11 @@ def main() -> None:
 
 def _single(document: str, patient: Path | None, out_dir: Path, content: dict, force: bool,
             override: str | None, large_print: bool, allow_draft: bool, bundle: Path | None = None,
-            fhir=None) -> None:
+            fhir=None, patient_id: str | None = None) -> None:
     if (patient is None) == (bundle is None):
         raise click.UsageError("give either PATIENT (.yaml or .json) or --fhir BUNDLE.json")
+    if patient_id and bundle is None:
+        raise click.UsageError("--fhir-patient chooses a Patient of the --fhir BUNDLE.json")
     options = Options(force=force, override=override, large_print=large_print,
                       allow_draft=allow_draft, **content)
     from . import register  # SQLAlchemy: only for the commands that issue documents
@@ -109,7 +111,7 @@ def _single(document: str, patient: Path | None, out_dir: Path, content: dict, f
         from .fhir.run import one_document
 
         path, failure = one_document(document, out_dir, options, fhir, _now(), on_written=on_written,
-                                     record_file=patient, bundle_file=bundle)
+                                     record_file=patient, bundle_file=bundle, patient_id=patient_id)
     click.echo(str(path))
     if failure:
         click.echo(failure, err=True)
@@ -120,10 +122,12 @@ def _single(document: str, patient: Path | None, out_dir: Path, content: dict, f
 @click.argument("patient", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--fhir", "bundle", type=click.Path(dir_okay=False, path_type=Path), metavar="BUNDLE.json",
               help="Take the patient from a FHIR R4 Bundle (one Patient) instead of PATIENT.")
+@click.option("--fhir-patient", "patient_id", metavar="ID",
+              help="With --fhir: the Patient to print (Patient/ID) when the Bundle holds several.")
 @document_options
 @fhir_options
 @content_options
-def consent(patient, bundle, out_dir, content, force, override, large_print, allow_draft, fhir):
+def consent(patient, bundle, patient_id, out_dir, content, force, override, large_print, allow_draft, fhir):
     """Print one consent form for the patient in PATIENT (.yaml or .json) or a FHIR Bundle.
 
     \b
@@ -131,17 +135,20 @@ def consent(patient, bundle, out_dir, content, force, override, large_print, all
       docgen consent examples/patient.yaml -o output/
       docgen consent --fhir bundle.json -o output/ --fhir-out
     """
-    _single("consent", patient, out_dir, content, force, override, large_print, allow_draft, bundle, fhir)
+    _single("consent", patient, out_dir, content, force, override, large_print, allow_draft, bundle, fhir,
+            patient_id)
 
 
 @main.command()
 @click.argument("patient", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--fhir", "bundle", type=click.Path(dir_okay=False, path_type=Path), metavar="BUNDLE.json",
               help="Take the patient from a FHIR R4 Bundle (one Patient) instead of PATIENT.")
+@click.option("--fhir-patient", "patient_id", metavar="ID",
+              help="With --fhir: the Patient to print (Patient/ID) when the Bundle holds several.")
 @document_options
 @fhir_options
 @content_options
-def aftercare(patient, bundle, out_dir, content, force, override, large_print, allow_draft, fhir):
+def aftercare(patient, bundle, patient_id, out_dir, content, force, override, large_print, allow_draft, fhir):
     """Print one aftercare (discharge) sheet for the patient in PATIENT (.yaml or .json) or a FHIR Bundle.
 
     \b
@@ -149,7 +156,8 @@ def aftercare(patient, bundle, out_dir, content, force, override, large_print, a
       docgen aftercare examples/patient.yaml -o output/
       docgen aftercare --fhir bundle.json -o output/ --fhir-out
     """
-    _single("aftercare", patient, out_dir, content, force, override, large_print, allow_draft, bundle, fhir)
+    _single("aftercare", patient, out_dir, content, force, override, large_print, allow_draft, bundle, fhir,
+            patient_id)
 
 
 @main.command()

@@ -228,6 +228,50 @@ def test_batch_bundle_refuses_only_the_bad_patient(run, write, out_dir):
     assert "21 de noviembre de 2026" in spanish
 
 
+def test_batch_safety_refusal_names_fhir_elements_and_a_way_to_override_for_a_bundle(run, write, out_dir):
+    """Two workers (the refusal is made in a worker process): COPD with three levels refused for p2
+    only, in FHIR's words; the command it suggests then prints that patient with the reason."""
+    data = fb.bundle(fb.patient(), fb.practitioner(), fb.procedure(),
+                     fb.patient("p2", mrn="FH-0002"), fb.procedure("proc2", "p2", levels=("T11", "T12", "L1")),
+                     fb.condition("c2", "p2", fb.SNOMED, "13645005"))
+    bundle_file = write(data)
+    result = run("batch", bundle_file, "--document", "consent", "-o", out_dir, "--jobs", "2")
+    assert result.exit_code == 1 and "1 written" in result.output and "1 refused" in result.output
+    [line] = [x for x in result.output.splitlines() if "refused by safety rule" in x]
+    where, reason = line.split(": refused by safety rule ")
+    assert where == (f"{bundle_file}: Patient/p2: Condition, MedicationStatement, MedicationRequest "
+                     "(comorbidities), Procedure/proc2.bodySite (levels)")
+    hint = f'(a clinician may proceed by printing this patient alone: docgen consent --fhir {bundle_file} ' \
+           '--fhir-patient Patient/p2 --override "REASON")'
+    assert reason.endswith(hint)
+    assert "override column" not in result.output and "comorbidities, levels" not in result.output
+    [error] = _errors(out_dir)
+    assert error["mrn"] == "FH-0002" and error["field"].startswith("Patient/p2: Condition")
+    assert error["reason"].endswith(hint)
+    # The way the hint names exists: that patient alone, with the clinician's reason.
+    alone = run("consent", "--fhir", bundle_file, "--fhir-patient", "Patient/p2", "--override",
+                "Discussed with the patient", "-o", out_dir / "alone")
+    assert alone.exit_code == 0, alone.output
+    text = flat(" ".join(pages_text(out_dir / "alone" / "FH-0002_consent_vertebroplasty.pdf")))
+    assert "Discussed with the patient" in text and "FH-0002" in text
+
+
+def test_fhir_patient_chooses_one_of_several_and_names_a_missing_one(run, write, patient, out_dir):
+    data = fb.bundle(fb.patient(), fb.practitioner(), fb.procedure(),
+                     fb.patient("p2", mrn="FH-0002", given=("Bea",)), fb.procedure("proc2", "p2"))
+    bundle_file = write(data)
+    result = run("aftercare", "--fhir", bundle_file, "--fhir-patient", "p2", "-o", out_dir)
+    assert result.exit_code == 0, result.output
+    text = flat(" ".join(pages_text(out_dir / "FH-0002_aftercare_vertebroplasty.pdf")))
+    assert "Bea" in text and "FH-0002" in text
+    result = run("aftercare", "--fhir", bundle_file, "--fhir-patient", "Patient/p9", "-o", out_dir)
+    assert result.exit_code == 2 and result.output.strip() == f"Error: {bundle_file}: no Patient with the id Patient/p9"
+    result = run("aftercare", "--fhir", bundle_file, "-o", out_dir / "x")
+    assert result.exit_code == 2 and "holds 2 patients" in result.output and "Patient/ID" in result.output
+    result = run("aftercare", patient(), "--fhir-patient", "p2", "-o", out_dir / "x")
+    assert result.exit_code == 2 and "--fhir-patient chooses a Patient of the --fhir BUNDLE.json" in result.output
+
+
 def test_batch_refuses_columns_options_for_a_bundle(run, write, out_dir):
     result = run("batch", write(fb.one_patient()), "--document", "consent", "-o", out_dir,
                  "--set", "procedure=kyphoplasty")

@@ -182,3 +182,27 @@ def test_office_refuses_a_bundle_without_patients(client):
     response = client.post("/office/", data=form, content_type="multipart/form-data")
     assert response.status_code == 422
     assert field_errors(response.text)["list"] == "export.json: the Bundle holds no Patient"
+
+
+def test_office_safety_refusal_tells_the_web_way_to_override_and_it_works(client):
+    data = fb.bundle(fb.patient(), fb.practitioner(), fb.procedure(),
+                     fb.patient("p2", mrn="FH-0002"), fb.procedure("proc2", "p2", levels=("T11", "T12", "L1")),
+                     fb.condition("c2", "p2", fb.SNOMED, "13645005"))
+    content = json.dumps(data).encode()
+    form = {"csrf_token": csrf_token(client.get("/office/").text), "document": "consent",
+            "list": (io.BytesIO(content), "export.json")}
+    job_url = client.post("/office/", data=form, content_type="multipart/form-data").headers["Location"]
+    status = wait_for(lambda: (s := client.get(job_url + "/status.json").json)["status"] in ("done", "failed") and s)
+    assert (status["written"], status["refused"]) == (1, 1)
+    page = client.get(job_url).text
+    assert "<td>2</td><td>FH-0002</td><td>Patient/p2: Condition, MedicationStatement, MedicationRequest " \
+           "(comorbidities), Procedure/proc2.bodySite (levels)</td>" in page
+    assert ("(a clinician may proceed on the one-patient page: upload the Bundle again, give Patient/p2 "
+            "as the patient and a reason in the override field)") in page
+    assert "override column" not in page and "--override" not in page
+    # The page the hint names: that patient of the same Bundle, refused there with the override field offered.
+    form = {"csrf_token": csrf_token(client.get("/").text), "action": "pdf", "fhir_document": "consent",
+            "fhir_patient": "Patient/p2", "bundle": (io.BytesIO(content), "export.json")}
+    refused = client.post("/fhir", data=form, content_type="multipart/form-data")
+    assert refused.status_code == 422 and 'name="override"' in refused.text
+    assert 'id="mrn" name="mrn" value="FH-0002"' in refused.text

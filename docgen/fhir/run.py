@@ -42,17 +42,25 @@ def filer(generator: Generator, options: FhirOptions, when: datetime) -> Filer |
         raise InputFileError(str(exc)) from None
 
 
-def one_patient(generator: Generator, data: bytes | Path, source: str | None = None) -> tuple[PatientRecord, Case]:
-    """The one Patient of a Bundle as a checked Case, or the error naming its resource and element.
+def one_patient(generator: Generator, data: bytes | Path, source: str | None = None,
+                patient_id: str | None = None) -> tuple[PatientRecord, Case]:
+    """The one Patient of a Bundle (or the one named ``patient_id``) as a checked Case, or the error
+    naming its resource and element.
 
     The command line (--fhir) and the web page's Bundle upload both come through here.
     """
     patients = read_bundle(data, risks=generator.options.risks, site=generator.site, source=source,
                            allow_draft=generator.options.allow_draft, today=generator.today)
+    name = source or str(data)
+    if patient_id:
+        wanted = patient_id.strip()
+        wanted = wanted if wanted.startswith("Patient/") else f"Patient/{wanted}"
+        patients = [p for p in patients if wanted in (p.label, p.patient_reference)]
+        if not patients:
+            raise InputFileError(f"{name}: no Patient with the id {wanted}")
     if len(patients) != 1:
-        name = source or str(data)
-        raise InputFileError(f"{name}: holds {len(patients)} patients; one document is made "
-                             "for exactly one (use docgen batch for a list)")
+        raise InputFileError(f"{name}: holds {len(patients)} patients; one document is made for "
+                             "exactly one: name it by its id (Patient/ID), or use docgen batch for all")
     patient = patients[0]
     if patient.problems:
         raise RecordError(patient.problems)
@@ -81,7 +89,7 @@ def build(generator: Generator, case: Case, patient: PatientRecord | None) -> Bu
 
 
 def one_document(document: str, out_dir: Path, options: Options, fhir: FhirOptions, when: datetime, *,
-                 record_file: Path | None = None, bundle_file: Path | None = None,
+                 record_file: Path | None = None, bundle_file: Path | None = None, patient_id: str | None = None,
                  on_written: Callable[[Built], None] | None = None) -> tuple[Path, str | None]:
     """Build and write one document; return its path and why filing it failed (None if it did not).
 
@@ -90,7 +98,7 @@ def one_document(document: str, out_dir: Path, options: Options, fhir: FhirOptio
     filing = filer(generator, fhir, when)
     patient = None
     if bundle_file is not None:
-        patient, case = one_patient(generator, bundle_file)
+        patient, case = one_patient(generator, bundle_file, patient_id=patient_id)
     else:
         case = generator.case(read_record_file(record_file), source=str(record_file))
     generator.claim(case, out_dir)

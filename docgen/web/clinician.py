@@ -183,7 +183,8 @@ def from_bundle():
 
     try:
         generator = lib.generator(document or "consent")
-        patient, case = run.one_patient(generator, upload.read(), source=shown_as)
+        patient, case = run.one_patient(generator, upload.read(), source=shown_as,
+                                        patient_id=request.form.get("fhir_patient", "").strip() or None)
         if action == "fill":
             view["raw"] = _form_values(patient.record)
             _check(view["raw"], view)

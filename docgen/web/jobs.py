@@ -28,6 +28,9 @@ from ..register import Register, as_utc, issued_from_row
 
 LIST_SUFFIXES = (".csv", ".xlsx")
 BUNDLE_SUFFIX = ".json"  # a FHIR R4 Bundle: run as `docgen batch BUNDLE.json`, no columns to match
+# A clerk's job names the web page's way to override a safety rule for one of the Bundle's patients.
+BUNDLE_OVERRIDE = ("on the one-patient page: upload the Bundle again, give {patient} as the patient "
+                   "and a reason in the override field")
 MERGED = "print.pdf"
 ZIPPED = "documents.zip"
 DOWNLOADS = (MERGED, ZIPPED, MANIFEST, ERRORS)
@@ -130,7 +133,7 @@ def run(book: Register, job_id: str, folder: Path) -> None:
         batch = Batch.open(source, job.document, documents, options, column_map=column_map,
                            settings=[f"{k}={v}" for k, v in chosen.get("set", {}).items()],
                            merge=folder / MERGED, duplex=chosen.get("duplex", False),
-                           jobs=chosen.get("processes", 1))
+                           jobs=chosen.get("processes", 1), bundle_override=BUNDLE_OVERRIDE)
         book.update_job(job_id, total=batch.total)
         progress = _Progress(book, job_id, job.user, documents)
         summary = batch.run(progress.add)
