@@ -350,11 +350,13 @@ def test_a_code_without_a_source_is_refused_by_check_and_by_use(run, write, out_
 
 @pytest.mark.parametrize("document", ["consent", "aftercare"])
 def test_the_shipped_example_bundle_is_the_shipped_example_patient(run, tmp_path, document):
-    """examples/patient-bundle.json is the FHIR twin of examples/patient.yaml: same bytes,
-    once the YAML drops the consent-form fields FHIR input does not carry (README)."""
+    """examples/patient-bundle.json is the FHIR twin of examples/patient.yaml: same bytes, job title
+    (from the PractitionerRole) included, once the YAML drops the planned anaesthesia, which
+    FHIR R4 has no standard element for (README)."""
     examples = resources.examples()
     record = yaml.safe_load((examples / "patient.yaml").read_text(encoding="utf-8"))
-    assert {record.pop("clinician_job_title"), record.pop("anaesthesia")}  # still in the example
+    assert record.pop("anaesthesia")  # still in the example
+    assert record["clinician_job_title"]
     twin = tmp_path / "patient.yaml"
     twin.write_text(yaml.safe_dump(record), encoding="utf-8")
     assert run(document, twin, "-o", tmp_path / "yaml").exit_code == 0
@@ -362,3 +364,42 @@ def test_the_shipped_example_bundle_is_the_shipped_example_patient(run, tmp_path
     assert result.exit_code == 0, result.output
     name = f"EX-100234_{document}_kyphoplasty.pdf"
     assert (tmp_path / "fhir" / name).read_bytes() == (tmp_path / "yaml" / name).read_bytes()
+
+
+def _with_role(*codes) -> dict:
+    role = {"resourceType": "PractitionerRole", "id": "role1", "practitioner": {"reference": "Practitioner/dr1"},
+            "code": list(codes)}
+    proc = fb.procedure()
+    proc["performer"] = [{"actor": {"reference": "PractitionerRole/role1"}}]
+    return fb.bundle(fb.patient(), fb.practitioner(), role, proc)
+
+
+@pytest.mark.parametrize("code", [
+    {"text": "Consultant radiologist"},
+    {"coding": [{"system": "http://example.org/local-roles", "code": "CR", "display": "Consultant radiologist"}]},
+])
+def test_job_title_from_the_practitioner_role_is_the_yaml_records(run, write, patient, tmp_path, code):
+    result = run("consent", "--fhir", write(_with_role(code)), "-o", tmp_path / "fhir")
+    assert result.exit_code == 0, result.output
+    twin = patient(mrn="FH-0001", clinician_job_title="Consultant radiologist")
+    assert run("consent", twin, "-o", tmp_path / "yaml").exit_code == 0
+    from_fhir = tmp_path / "fhir" / "FH-0001_consent_vertebroplasty.pdf"
+    text = flat(" ".join(pages_text(from_fhir)))
+    assert "Dr Test Clinician" in text and "Job title Consultant radiologist" in text
+    assert from_fhir.read_bytes() == (tmp_path / "yaml" / from_fhir.name).read_bytes()
+
+
+def test_a_practitioner_alone_leaves_the_job_title_to_write_in(run, write, out_dir):
+    result = run("consent", "--fhir", write(fb.one_patient()), "-o", out_dir)
+    assert result.exit_code == 0, result.output
+    text = flat(" ".join(pages_text(out_dir / "FH-0001_consent_vertebroplasty.pdf")))
+    assert "Job title Help you need" in text  # the row is there, empty
+    assert "X Local" not in text and "X Sedation" not in text and "X General" not in text  # boxes blank
+
+
+def test_two_job_titles_are_refused_naming_the_role(run, write, out_dir):
+    result = run("consent", "--fhir", write(_with_role({"text": "Consultant radiologist"}, {"text": "Registrar"})),
+                 "-o", out_dir)
+    assert result.exit_code == 1
+    assert "PractitionerRole/role1.code: 2 job titles; docgen prints one" in result.output
+    assert not list(out_dir.glob("*.pdf"))

@@ -271,8 +271,33 @@ def _clinician(out: PatientRecord, bundle: Bundle, request: Resource) -> None:
         if name:
             out.elements["clinician"] = element
             out.record["clinician"] = name
+            _job_title(out, bundle, reference)
             return
     out.elements["clinician"] = f"{label}.performer"
+
+
+def _job_title(out: PatientRecord, bundle: Bundle, reference: Any) -> None:
+    """The clinician's job title from the PractitionerRole they act in: its code's text or display.
+
+    A Practitioner alone carries no job title: the field stays absent and the form leaves a
+    line to write it on.
+    """
+    role = bundle.resolve(getattr(reference, "reference", None))
+    if role is None or role.kind != "PractitionerRole" or role.model is None:
+        return
+    out.elements["clinician_job_title"] = f"{role.label}.code"
+    titles = []
+    for concept in role.model.code or []:
+        words = (concept.text or "").strip() or next(
+            (c.display.strip() for c in concept.coding or [] if c.display and c.display.strip()), "")
+        if words and words not in titles:
+            titles.append(words)
+    if len(titles) > 1:
+        # Two roles: which one the clinician acts in here is not for docgen to guess.
+        out.problem(out.elements["clinician_job_title"], f"{len(titles)} job titles; docgen prints one "
+                    "(send the PractitionerRole of this procedure only)")
+    elif titles:
+        out.record["clinician_job_title"] = titles[0]
 
 
 def _person_name(bundle: Bundle, reference: Any) -> str | None:
