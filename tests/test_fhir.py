@@ -116,6 +116,49 @@ def test_site_added_codes_for_an_anticoagulant_and_an_indication(run, write, out
     assert "Procedure/proc1.reasonCode[0]: no code docgen's fhir/codes.yaml knows as an indication" in result.output
 
 
+ICD10 = "http://hl7.org/fhir/sid/icd-10"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+
+
+def _with_reasons(*codings) -> dict:
+    proc = fb.procedure()
+    proc["reasonCode"] = [{"coding": [{"system": system, "code": code}]} for system, code in codings]
+    return fb.bundle(fb.patient(), fb.practitioner(), proc)
+
+
+@pytest.mark.parametrize(("codings", "indication", "words"), [
+    ([(ICD10, "M80.0")], "osteoporosis", "caused by thin, weak bones"),
+    ([(ICD10CM, "M80.08XA")], "osteoporosis", "caused by thin, weak bones"),
+    ([(ICD10, "C79.5")], "metastasis", "caused by cancer that has spread to the bone"),
+    ([(ICD10CM, "C79.51")], "metastasis", "caused by cancer that has spread to the bone"),
+    ([(ICD10CM, "C90.02")], "myeloma", "caused by myeloma"),
+    ([(ICD10, "D18.0")], "hemangioma", "a growth of blood vessels in the bone"),
+    ([(ICD10CM, "S32.010A")], "trauma", "caused by an injury"),
+])
+def test_shipped_indication_codes_print_the_yaml_twins_form(run, write, patient, tmp_path, codings, indication, words):
+    """A reason coded in WHO ICD-10 or ICD-10-CM (risks/fhir/codes.yaml cites the tabular lists)
+    prints the form a YAML record with that indication prints."""
+    result = run("consent", "--fhir", write(_with_reasons(*codings)), "-o", tmp_path / "fhir")
+    assert result.exit_code == 0, result.output
+    name = "FH-0001_consent_vertebroplasty.pdf"
+    assert words in flat(" ".join(pages_text(tmp_path / "fhir" / name)))
+    assert run("consent", patient(mrn="FH-0001", indication=indication), "-o", tmp_path / "yaml").exit_code == 0
+    assert (tmp_path / "fhir" / name).read_bytes() == (tmp_path / "yaml" / name).read_bytes()
+
+
+@pytest.mark.parametrize(("codings", "expected"), [
+    ([(ICD10CM, "C79.51"), (ICD10CM, "M80.08XA")], "the reasons name 2 indications"),
+    ([(ICD10CM, "C79.52")], "no code docgen's fhir/codes.yaml knows as an indication"),  # bone marrow, not bone
+    ([(ICD10CM, "M80.051A")], "no code docgen's fhir/codes.yaml knows as an indication"),  # femur, not vertebra
+    ([(fb.SNOMED, "64859006")], "no code docgen's fhir/codes.yaml knows as an indication"),  # SNOMED: none shipped
+])
+def test_unknown_or_conflicting_indication_codes_are_refused(run, write, out_dir, codings, expected):
+    result = run("consent", "--fhir", write(_with_reasons(*codings)), "-o", out_dir)
+    assert result.exit_code == 1
+    assert "Procedure/proc1.reasonCode" in result.output and expected in result.output
+    assert not list(out_dir.glob("*.pdf"))
+
+
 def test_a_minor_gets_the_parental_responsibility_block(run, write, out_dir):
     data = fb.one_patient(birth="2012-05-01")
     assert run("consent", "--fhir", write(data), "-o", out_dir).exit_code == 0
