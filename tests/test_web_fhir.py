@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import re
+import shutil
 from datetime import UTC, datetime
 
 import fhir_bundles as fb
@@ -15,6 +16,7 @@ import pytest
 from fhir.resources.R4B.documentreference import DocumentReference
 from web_support import csrf_token, field_errors, pdf_text, wait_for
 
+from docgen import resources
 from docgen.web import create_app
 
 ISSUED = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -206,3 +208,26 @@ def test_office_safety_refusal_tells_the_web_way_to_override_and_it_works(client
     refused = client.post("/fhir", data=form, content_type="multipart/form-data")
     assert refused.status_code == 422 and 'name="override"' in refused.text
     assert 'id="mrn" name="mrn" value="FH-0002"' in refused.text
+
+
+def test_a_draft_code_mapping_refuses_the_document_reference_and_issues_nothing(tmp_path):
+    risks = tmp_path / "risks"
+    shutil.copytree(resources.default_risks(), risks)
+    codes_file = risks / "fhir" / "codes.yaml"
+    codes_file.write_text(codes_file.read_text(encoding="utf-8").replace("status: approved", "status: draft"),
+                          encoding="utf-8")
+    app = create_app({"DOCGEN_DATA": tmp_path / "data"}, clock=lambda: ISSUED, risks=risks)
+    client = app.test_client()
+    response = post_bundle(client, fb.one_patient(), "documentreference")
+    assert response.status_code == 422
+    [line] = alert_lines(response.text)
+    assert "fhir/codes.yaml is draft: content not approved for patients" in line
+    assert app.extensions["docgen"].register.search() == []
+
+
+def test_fill_with_an_unknown_document_choice_reads_the_bundle_as_for_a_consent_form(client):
+    data = json.dumps(fb.one_patient()).encode()
+    form = {"csrf_token": csrf_token(client.get("/").text), "action": "fill", "fhir_document": "leaflet",
+            "bundle": (io.BytesIO(data), "bundle.json")}
+    response = client.post("/fhir", data=form, content_type="multipart/form-data")
+    assert response.status_code == 200 and 'id="mrn" name="mrn" value="FH-0001"' in response.text

@@ -182,7 +182,11 @@ def from_bundle():
     from ..fhir import run
 
     try:
-        generator = lib.generator(document or "consent")
+        # "fill" reads the Bundle as a consent form would; the document is chosen when printing.
+        generator = lib.generator(document if document in DOCUMENTS else "consent")
+        # The DocumentReference's builder first: nothing is issued that cannot be returned.
+        filer = run.filer(generator, run.FhirOptions(write=True), lib.clock()) \
+            if action == "documentreference" else None
         patient, case = run.one_patient(generator, upload.read(), source=shown_as,
                                         patient_id=request.form.get("fhir_patient", "").strip() or None)
         if action == "fill":
@@ -200,23 +204,18 @@ def from_bundle():
     except DocgenError as exc:  # each problem one line: the file, the resource and the element
         view["messages"] = [str(p) for p in exc.problems] or [exc.message]
         return _page(view)
-    lib.register.record(issued_from_built(built), user=g.user, origin="page")
-    if action == "pdf":
+    if filer is None:
+        lib.register.record(issued_from_built(built), user=g.user, origin="page")
         return send_file(io.BytesIO(built.pdf), mimetype="application/pdf", as_attachment=True,
                          download_name=built.file_name, max_age=0)
-    return _document_reference(generator, built, patient)
+    response = _document_reference(filer, built, patient)
+    lib.register.record(issued_from_built(built), user=g.user, origin="page")  # the PDF is inside it
+    return response
 
 
-def _document_reference(generator, built: Built, patient):
+def _document_reference(filer, built: Built, patient):
     from ..fhir import document as docref
-    from ..fhir import run
 
-    try:
-        filer = run.filer(generator, run.FhirOptions(write=True), library().clock())
-    except DocgenError as exc:  # the code mapping is not approved content
-        view = _view({})
-        view["messages"] = [exc.message]
-        return _page(view)
     resource = filer.resource(built.pdf, document=built.document, document_id=built.document_id,
                               mrn=built.case.mrn, patient_reference=patient.patient_reference,
                               request_reference=patient.request_reference)
