@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import output
 from .errors import (
@@ -50,6 +51,9 @@ from .generate import Generator, Options
 from .input.columns import Columns, load_column_map, parse_settings, resolve_columns
 from .input.records import Case
 from .input.tables import Table, open_table
+
+if TYPE_CHECKING:  # the FHIR models load only for a Bundle
+    from .fhir.mapping import PatientRecord
 
 
 def is_bundle(path: Path) -> bool:
@@ -198,7 +202,7 @@ class Batch:
         job.bundle_name = shlex.quote(str(input_path))
         return job
 
-    def override_hint(self, case: Case) -> tuple[object | None, str]:
+    def override_hint(self, case: Case) -> tuple[PatientRecord | None, str]:
         """The patient a Case came from (a Bundle's PatientRecord, or None) and how to override for it."""
         if self.patients is None:
             return None, LIST_OVERRIDE
@@ -409,7 +413,7 @@ def page_count(pdf: bytes) -> int:
     return len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
 
 
-def produce(generator: Generator, case: Case, folder: Path, patient=None,
+def produce(generator: Generator, case: Case, folder: Path, patient: PatientRecord | None = None,
             how_to_override: str = LIST_OVERRIDE) -> RowResult:
     """Build and write one document; every failure becomes a refusal of this row alone.
 
@@ -458,7 +462,7 @@ def _start_worker(document: str, options: Options, parent: int) -> None:
     _worker_generator = Generator(document, options)  # catalogue and templates once per worker
 
 
-def _work(case: Case, folder: str, patient, how_to_override: str) -> RowResult:
+def _work(case: Case, folder: str, patient: PatientRecord | None, how_to_override: str) -> RowResult:
     assert _worker_generator is not None
     return produce(_worker_generator, case, Path(folder), patient, how_to_override)
 

@@ -440,9 +440,13 @@ def test_a_practitioner_alone_leaves_the_job_title_to_write_in(run, write, out_d
     assert "X Local" not in text and "X Sedation" not in text and "X General" not in text  # boxes blank
 
 
-def test_two_job_titles_are_refused_naming_the_role(run, write, out_dir):
-    result = run("consent", "--fhir", write(_with_role({"text": "Consultant radiologist"}, {"text": "Registrar"})),
+def test_every_role_code_is_printed_and_a_too_long_title_names_the_role(run, write, out_dir):
+    result = run("consent", "--fhir", write(_with_role({"text": "Consultant radiologist"}, {"text": "Clinical lead"})),
                  "-o", out_dir)
+    assert result.exit_code == 0, result.output
+    text = flat(" ".join(pages_text(out_dir / "FH-0001_consent_vertebroplasty.pdf")))
+    assert "Job title Consultant radiologist; Clinical lead" in text
+    result = run("consent", "--fhir", write(_with_role({"text": "x" * 5000})), "-o", out_dir / "long")
     assert result.exit_code == 1
-    assert "PractitionerRole/role1.code: 2 job titles; docgen prints one" in result.output
-    assert not list(out_dir.glob("*.pdf"))
+    assert "PractitionerRole/role1.code (clinician_job_title):" in result.output
+    assert "x" * 50 not in result.output  # the value itself is not echoed

@@ -102,6 +102,7 @@ def test_refused_bundle_names_file_resource_and_element(client):
     response = post_bundle(client, data, "pdf", name="export.json")
     assert response.status_code == 422 and response.mimetype == "text/html"
     assert alert_lines(response.text) == ["export.json: Patient/p1.birthDate: not a date"]
+    assert "The Bundle cannot be used as it is" in response.text
     assert "Example" not in re.search(r'role="alert".*?</div>', response.text, re.S).group(0)
 
 

@@ -280,7 +280,7 @@ def _job_title(out: PatientRecord, bundle: Bundle, reference: Any) -> None:
     """The clinician's job title from the PractitionerRole they act in: its code's text or display.
 
     A Practitioner alone carries no job title: the field stays absent and the form leaves a
-    line to write it on.
+    line to write it on. Several role codes are all the clinician's roles: all are printed.
     """
     role = bundle.resolve(getattr(reference, "reference", None))
     if role is None or role.kind != "PractitionerRole" or role.model is None:
@@ -292,12 +292,8 @@ def _job_title(out: PatientRecord, bundle: Bundle, reference: Any) -> None:
             (c.display.strip() for c in concept.coding or [] if c.display and c.display.strip()), "")
         if words and words not in titles:
             titles.append(words)
-    if len(titles) > 1:
-        # Two roles: which one the clinician acts in here is not for docgen to guess.
-        out.problem(out.elements["clinician_job_title"], f"{len(titles)} job titles; docgen prints one "
-                    "(send the PractitionerRole of this procedure only)")
-    elif titles:
-        out.record["clinician_job_title"] = titles[0]
+    if titles:
+        out.record["clinician_job_title"] = "; ".join(titles)
 
 
 def _person_name(bundle: Bundle, reference: Any) -> str | None:

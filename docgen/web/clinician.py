@@ -203,6 +203,7 @@ def from_bundle():
         return _page(view)
     except DocgenError as exc:  # each problem one line: the file, the resource and the element
         view["messages"] = [str(p) for p in exc.problems] or [exc.message]
+        view["from_bundle"] = True
         return _page(view)
     if filer is None:
         lib.register.record(issued_from_built(built), user=g.user, origin="page")
