@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 
 import fhir_bundles as fb
@@ -309,6 +310,10 @@ def test_fhir_patient_chooses_one_of_several_and_names_a_missing_one(run, write,
     assert "Bea" in text and "FH-0002" in text
     result = run("aftercare", "--fhir", bundle_file, "--fhir-patient", "Patient/p9", "-o", out_dir)
     assert result.exit_code == 2 and result.output.strip() == f"Error: {bundle_file}: no Patient with the id Patient/p9"
+    for odd in ("p2\nPatient/p9", "x" * 100_000, "../p2", "Patient/"):
+        result = run("aftercare", "--fhir", bundle_file, "--fhir-patient", odd, "-o", out_dir / "x")
+        assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, odd[:20]
+        assert "the patient to print must be Patient/ID" in result.output and "xxxx" not in result.output
     result = run("aftercare", "--fhir", bundle_file, "-o", out_dir / "x")
     assert result.exit_code == 2 and "holds 2 patients" in result.output and "Patient/ID" in result.output
     result = run("aftercare", patient(), "--fhir-patient", "p2", "-o", out_dir / "x")
@@ -341,10 +346,24 @@ def test_unusable_files_exit_2_with_one_line(run, tmp_path, out_dir, content, ex
 
 
 def test_a_bundle_larger_than_the_limit_is_refused_before_it_is_read(run, write, out_dir, monkeypatch):
-    monkeypatch.setattr(bundle_module, "MAX_BYTES", 100)
-    result = run("consent", "--fhir", write(fb.one_patient()), "-o", out_dir)
+    monkeypatch.setattr(bundle_module, "MAX_BYTES", 1024)
+    path = write(fb.one_patient())
+    assert path.stat().st_size > 1024
+    result = run("consent", "--fhir", path, "-o", out_dir)
     assert result.exit_code == 2
-    assert "more than the 100 a Bundle may have" in result.output
+    assert f"{path}: is larger than 1 KB; too large for a FHIR Bundle" in result.output
+
+
+@pytest.mark.timeout(20)  # the failure this guards against is a hang
+@pytest.mark.parametrize("thing", ["fifo", "device"])
+def test_a_bundle_that_is_a_fifo_or_device_is_refused_not_waited_on(run, out_dir, tmp_path, thing):
+    # A FIFO nobody writes to blocked `docgen consent --fhir` and `docgen batch` for ever.
+    path = tmp_path / "bundle.json"
+    os.mkfifo(path) if thing == "fifo" else os.symlink("/dev/zero", path)
+    for args in (("consent", "--fhir", path), ("batch", path, "--document", "consent")):
+        result = run(*args, "-o", out_dir)
+        assert result.exit_code == 2
+        assert f"{path}: is not a regular file (a pipe or device?), not a FHIR Bundle" in result.output
 
 
 def test_one_document_needs_exactly_one_patient_and_one_input(run, write, patient, out_dir):

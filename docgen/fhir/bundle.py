@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputFileError, one_line
+from ..input.limits import read_capped
 
 MAX_BYTES = 20 * 1024 * 1024  # far above a real export of a day's list, far below what hurts memory
 MAX_DEPTH = 64  # FHIR resources nest about 10 deep; deeper is not a record system's export
@@ -66,18 +67,9 @@ class Bundle:
 def load_bundle(data: bytes | Path, source: str | None = None) -> Bundle:
     """Read a Bundle from a file or from bytes; InputFileError if it cannot be used at all."""
     if isinstance(data, Path):
+        # The same capped read as every input file: a FIFO or device is refused, never waited on.
         source = source or str(data)
-        try:
-            size = data.stat().st_size
-            if size > MAX_BYTES:
-                raise InputFileError(f"{source}: {size} bytes, more than the {MAX_BYTES} a Bundle may have")
-            data = data.read_bytes()
-        except FileNotFoundError:
-            raise InputFileError(f"{source}: no such file") from None
-        except IsADirectoryError:
-            raise InputFileError(f"{source}: is a folder, not a FHIR Bundle") from None
-        except OSError as exc:
-            raise InputFileError(f"{source}: cannot be read: {exc.strerror}") from None
+        data = read_capped(data, MAX_BYTES, "FHIR Bundle", name=source)
     source = source or "bundle"
     if len(data) > MAX_BYTES:
         raise InputFileError(f"{source}: {len(data)} bytes, more than the {MAX_BYTES} a Bundle may have")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,9 @@ from . import read_bundle
 from .codes import approved_codes
 from .filing import Filer
 from .mapping import PatientRecord
+
+# FHIR R4's id datatype: what may follow "Patient/" (anything else is never a Patient's id).
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,10 @@ def one_patient(generator: Generator, data: bytes | Path, source: str | None = N
     if patient_id:
         wanted = patient_id.strip()
         wanted = wanted if wanted.startswith("Patient/") else f"Patient/{wanted}"
+        if not _FHIR_ID.fullmatch(wanted.removeprefix("Patient/")):
+            # Checked before it is echoed: a pasted line break or a whole file would break the one-line error.
+            raise InputFileError(f"{name}: the patient to print must be Patient/ID, the ID being up to 64 "
+                                 "letters, digits, '-' or '.' (FHIR's id)")
         patients = [p for p in patients if wanted in (p.label, p.patient_reference)]
         if not patients:
             raise InputFileError(f"{name}: no Patient with the id {wanted}")

@@ -25,43 +25,48 @@ MAX_SHARED_STRINGS_BYTES = 100 * 1024 * 1024  # xl/sharedStrings.xml unpacked
 MAX_SHARED_STRINGS = 5_000_000  # entries in the shared strings table
 
 
-def read_capped(path: Path, cap: int, what: str) -> bytes:
+def read_capped(path: Path, cap: int, what: str, *, name: str | None = None) -> bytes:
     """A regular file's bytes, refused when it is not a regular file or is larger than cap.
 
     The type is checked before opening, so a FIFO never blocks and /dev/zero is never read;
     at most cap + 1 bytes are read, so a file that grows while being read is still refused.
+    Errors name the file as `name` when given (an upload's own name, not the server's copy).
     """
-    check_regular(path, cap, what)
+    shown = name or path
+    check_regular(path, cap, what, name=name)
     try:
         # O_NONBLOCK: if the name was swapped for a FIFO since stat(), open() still returns.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(fd, "rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise InputFileError(f"{path}: is not a regular file, not a {what}")
+                raise InputFileError(f"{shown}: is not a regular file, not a {what}")
             data = handle.read(cap + 1)
     except OSError as exc:
-        raise InputFileError(f"{path}: cannot be read: {exc.strerror}") from None
+        raise InputFileError(f"{shown}: cannot be read: {exc.strerror}") from None
     if len(data) > cap:
-        raise InputFileError(f"{path}: is larger than {_size(cap)}; too large for a {what}")
+        raise InputFileError(f"{shown}: is larger than {_size(cap)}; too large for a {what}")
     return data
 
 
-def check_regular(path: Path, cap: int, what: str, error: type[DocgenError] = InputFileError) -> None:
+def check_regular(path: Path, cap: int, what: str, error: type[DocgenError] = InputFileError, *,
+                  name: str | None = None) -> None:
     """Refuse a missing, non-regular or oversized file before a reader streams through it.
 
-    `error` is the kind of failure the caller reports (a template is a TemplateError)."""
+    `error` is the kind of failure the caller reports (a template is a TemplateError);
+    errors name the file as `name` when given."""
+    shown = name or path
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise error(f"{path}: no such file") from None
+        raise error(f"{shown}: no such file") from None
     except OSError as exc:
-        raise error(f"{path}: cannot be read: {exc.strerror}") from None
+        raise error(f"{shown}: cannot be read: {exc.strerror}") from None
     if stat.S_ISDIR(info.st_mode):
-        raise error(f"{path}: is a folder, not a {what}")
+        raise error(f"{shown}: is a folder, not a {what}")
     if not stat.S_ISREG(info.st_mode):
-        raise error(f"{path}: is not a regular file (a pipe or device?), not a {what}")
+        raise error(f"{shown}: is not a regular file (a pipe or device?), not a {what}")
     if info.st_size > cap:
-        raise error(f"{path}: is larger than {_size(cap)}; too large for a {what}")
+        raise error(f"{shown}: is larger than {_size(cap)}; too large for a {what}")
 
 
 def _size(n: int) -> str:
