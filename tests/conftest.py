@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pdfplumber
@@ -10,6 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from docgen import resources
 from docgen.cli import main
 
 BASE_PATIENT = {
@@ -43,6 +45,12 @@ def _in_tmp(tmp_path, monkeypatch):
 @pytest.fixture
 def out_dir(tmp_path) -> Path:
     return tmp_path / "out"
+
+
+@pytest.fixture
+def risks_copy(tmp_path) -> Path:
+    """A copy of the shipped risk catalogue, for a test to edit."""
+    return shutil.copytree(resources.default_risks(), tmp_path / "risks")
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The aftercare sheet's advice, read back from the PDF: who gets what, in English and Spanish."""
 
 import re
-import shutil
 from datetime import date
 
 import pytest
@@ -134,25 +133,21 @@ def test_every_cited_number_is_listed_once(run, patient, out_dir):
     assert used == set(numbers)
 
 
-def test_advice_without_a_known_source_is_refused(tmp_path):
-    risks = tmp_path / "risks"
-    shutil.copytree(default_risks(), risks)
-    index = risks / "catalogue.yaml"
+def test_advice_without_a_known_source_is_refused(risks_copy):
+    index = risks_copy / "catalogue.yaml"
     index.write_text(index.read_text(encoding="utf-8").replace(
         "source: glos_sedation2022", "source: nowhere_2020", 1), encoding="utf-8")
     with pytest.raises(CatalogueError, match=r"aftercare\.advice\.sedation\[0\]\.source: 'nowhere_2020'"):
-        load_catalogue(risks)
+        load_catalogue(risks_copy)
 
 
-def test_rule_adding_an_unknown_aftercare_section_is_refused(tmp_path):
-    risks = tmp_path / "risks"
-    shutil.copytree(default_risks(), risks)
-    rules = risks / "rules.yaml"
+def test_rule_adding_an_unknown_aftercare_section_is_refused(risks_copy):
+    rules = risks_copy / "rules.yaml"
     rules.write_text(rules.read_text(encoding="utf-8").replace(
         "aftercare: [bone_health]", "aftercare: [bone_strength]", 1), encoding="utf-8")
     with pytest.raises(CatalogueError, match=r"rules\.yaml: rules\[\d+\]\.aftercare: unknown aftercare section "
                                              r"'bone_strength' \(known: sedation, "):
-        load_catalogue(risks)
+        load_catalogue(risks_copy)
 
 
 def test_site_without_follow_up_is_refused(tmp_path):

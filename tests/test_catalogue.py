@@ -1,6 +1,5 @@
 """catalogue: the shipped risks load with cited numbers; a broken file is named with its field."""
 
-import shutil
 
 import pytest
 
@@ -10,11 +9,6 @@ from docgen.errors import CatalogueError
 
 RISKS = {"bleeding", "infection", "new-fracture", "cement-leakage", "cement-embolism",
          "respiratory-compromise", "nerve-pain", "allergic-reaction", "radiation", "sedation"}
-
-
-@pytest.fixture
-def risks_copy(tmp_path):
-    return shutil.copytree(resources.default_risks(), tmp_path / "risks")
 
 
 def test_shipped_catalogue_has_every_material_risk_for_both_procedures():

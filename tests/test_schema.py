@@ -2,7 +2,6 @@
 
 import json
 import re
-import shutil
 
 import jsonschema
 import pytest
@@ -46,11 +45,6 @@ def test_exported_schema_catches_a_typo_and_a_wrong_type(schemas):
     errors = " ".join(schema_errors(schemas["risk"], broken))
     assert "if_it_hapens" in errors and "if_it_happens" in errors  # unknown key, and the one now missing
     assert "order: 'first' is not of type 'integer'" in errors
-
-
-@pytest.fixture
-def risks_copy(tmp_path):
-    return shutil.copytree(resources.default_risks(), tmp_path / "risks")
 
 
 def edit(path, old, new, count=1):
